@@ -1,0 +1,26 @@
+# Warnings and sanitizers are applied per target (never through global CMAKE_CXX_FLAGS).
+function(glpatrol_target target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+    -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+    -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+  if(GLPATROL_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(GLPATROL_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+      -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# Embed a file's bytes as `extern const unsigned char NAME[]; extern const size_t NAME_size;`.
+# Generated at build time so that editing the data file rebuilds the binary.
+function(glpatrol_embed out_var symbol input)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${symbol}.cc)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DINPUT=${input} -DOUTPUT=${out} -DSYMBOL=${symbol}
+            -P ${PROJECT_SOURCE_DIR}/cmake/Embed.cmake
+    DEPENDS ${input} ${PROJECT_SOURCE_DIR}/cmake/Embed.cmake
+    COMMENT "Embedding ${input}")
+  set(${out_var} ${out} PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,14 @@
+#pragma once
+// Each subcommand registers itself on the root CLI::App and stores its exit code in `rc`
+// when it runs. main.cc calls every add_*_command; a new command is one new file here plus
+// one line there.
+namespace CLI { class App; }
+
+namespace glpatrol {
+
+void add_dir_command(CLI::App& root, int& rc);
+void add_stdin_command(CLI::App& root, int& rc);
+void add_rules_command(CLI::App& root, int& rc);
+void add_version_command(CLI::App& root, int& rc);
+
+}  // namespace glpatrol

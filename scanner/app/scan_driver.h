@@ -1,0 +1,104 @@
+#pragma once
+// The scan driver shared by every scanning command (dir, stdin, git, ...):
+//   load rules -> compile RuleDb -> run the source -> post-process findings (suppression,
+//   verification) -> sort -> write every requested report -> exit code.
+// A source is a function that feeds findings into ScanContext::add_finding from any thread.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "findings/finding.h"
+#include "findings/stats.h"
+#include "matcher/rule_db.h"
+#include "reporters/reporter.h"
+#include "sources/fs_source.h"
+
+namespace CLI { class App; }
+
+namespace glpatrol {
+
+/// Process exit codes (docs/exit-codes.md).
+enum ExitCode : int {
+  kExitClean = 0,
+  kExitFindings = 1,     ///< configurable with --exit-code
+  kExitError = 2,        ///< usage, configuration or runtime error
+  kExitIncomplete = 3,   ///< coverage lost (unreadable input); shallow history only with --strict
+};
+
+struct ScanOptions {
+  // Output
+  std::string format = "human";          ///< stdout format
+  std::vector<std::string> reports;      ///< FORMAT:PATH, repeatable
+  bool show_secrets = false;
+  std::string color = "auto";            ///< auto|always|never (NO_COLOR wins over auto)
+  int exit_code_findings = kExitFindings;
+  bool quiet = false;                    ///< no stdout report (report files still written)
+  bool strict = false;                   ///< any skipped input -> exit 3
+  unsigned jobs = 0;                     ///< 0 = all cores
+  // Rules
+  std::vector<std::string> rule_files;
+  std::vector<std::string> pat_prefixes;
+  std::vector<std::string> instance_prefixes;
+  // Files
+  FsOptions fs;
+  std::string max_file_size;             ///< as typed: 10M, 1G, 12345
+};
+
+/// Everything a source needs while it runs.
+class ScanContext {
+ public:
+  ScanContext(const RuleDb& db, const ScanOptions& opts) : db_(db), opts_(opts) {}
+  const RuleDb& db() const { return db_; }
+  const ScanOptions& options() const { return opts_; }
+  unsigned jobs() const;
+  ScanStats stats;
+  ScanInfo info;  ///< sources add targets, extra metadata, incomplete reasons
+
+  /// Thread-safe. Findings beyond the per-scan cap are counted, not stored.
+  void add_finding(Finding f);
+  std::vector<Finding> take_findings();
+  /// Marks the scan incomplete with a reason shown in every report. `fault` = coverage was
+  /// lost by an error (unreadable/corrupt input): exit 3 even without --strict. A known,
+  /// expected limit (a shallow clone's boundary) passes fault=false: exit 3 only with --strict.
+  void mark_incomplete(std::string reason, bool fault = true);
+  bool incomplete_fault() const { return incomplete_fault_; }
+
+ private:
+  const RuleDb& db_;
+  const ScanOptions& opts_;
+  std::mutex mu_;
+  std::vector<Finding> findings_;
+  std::uint64_t dropped_ = 0;
+  bool incomplete_fault_ = false;
+};
+
+using SourceFn = std::function<Status(ScanContext&)>;
+/// A post-scan stage (suppression, verification): may annotate, reorder or add findings.
+using PostStage = std::function<Status(std::vector<Finding>&, ScanContext&)>;
+
+/// Adds the options every scanning command shares.
+void add_scan_options(CLI::App& cmd, ScanOptions& opts);
+
+/// Loads built-in rules, --rules files and prefix settings, and compiles them.
+Result<RuleDb> load_rule_db(const ScanOptions& opts, std::vector<std::string>* loaded_files);
+
+/// The post-scan stages every scan runs, in order: suppression (ignore file, inline allows,
+/// baseline), then verification. Each stage reads what it needs from `opts`.
+std::vector<PostStage> standard_post_stages(const ScanOptions& opts);
+
+/// Runs a scan of `kind` over `targets` with `source`; returns the process exit code.
+/// `post_stages` run after standard_post_stages(opts).
+int run_scan(const std::string& kind, const std::vector<std::string>& targets,
+             ScanOptions& opts, const SourceFn& source,
+             const std::vector<PostStage>& post_stages = {});
+
+/// Parses sizes like 512, 10K, 10M, 2G (binary units).
+Result<std::uint64_t> parse_size(const std::string& text);
+
+/// ISO 8601 UTC timestamp for `tp`, e.g. 2026-11-27T21:35:19Z.
+std::string iso8601(std::chrono::system_clock::time_point tp);
+
+}  // namespace glpatrol

@@ -1,0 +1,96 @@
+#include "matcher/rule_db.h"
+
+#include <climits>
+#include <string>
+
+namespace glpatrol {
+
+namespace {
+/// Window used for patterns without a finite maximum width (custom rules with + or *).
+constexpr std::size_t kUnboundedWidth = 4096;
+}  // namespace
+
+Result<RuleDb> RuleDb::build(RuleSet set) {
+  if (auto s = validate_prefixes(set.prefixes); !s) return s.error();
+  if (set.rules.empty()) return Error::config("no rules to compile");
+  RuleDb db;
+  std::vector<std::string> expanded;
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags, ids;
+  expanded.reserve(set.rules.size());
+  for (std::size_t i = 0; i < set.rules.size(); ++i) {
+    const Rule& r = set.rules[i];
+    expanded.push_back(expand_pattern(r, set.prefixes));
+    // Byte mode (no UTF8/UCP): matches Go/PCRE ASCII classes, defined on binary input.
+    flags.push_back(0);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  for (auto& e : expanded) exprs.push_back(e.c_str());
+
+  // Per-pattern checks first, so an error names the rule (hs_compile_multi does too, but
+  // expression_info also gives us the width).
+  for (std::size_t i = 0; i < expanded.size(); ++i) {
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(exprs[i], flags[i], &info, &err) != HS_SUCCESS) {
+      HsCompileError owned(err);
+      return Error::config("rule '" + set.rules[i].id + "' (" + set.rules[i].origin +
+                           "): pattern rejected by Hyperscan: " +
+                           (err ? err->message : "unknown error"));
+    }
+    std::size_t w = info->max_width == UINT_MAX ? kUnboundedWidth : info->max_width;
+    const bool empty = info->min_width == 0;
+    std::free(info);
+    if (empty)
+      return Error::config("rule '" + set.rules[i].id + "': pattern can match the empty string");
+    db.widths_.push_back(w);
+    db.max_width_ = std::max(db.max_width_, w);
+  }
+
+  hs_database_t* raw = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                       static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &raw,
+                       &err) != HS_SUCCESS) {
+    HsCompileError owned(err);
+    std::string which = "?";
+    if (err && err->expression >= 0 && static_cast<std::size_t>(err->expression) < set.rules.size())
+      which = set.rules[static_cast<std::size_t>(err->expression)].id;
+    return Error::config("rule '" + which + "': Hyperscan: " + (err ? err->message : "error"));
+  }
+  db.db_.reset(raw);
+
+  // Exact confirmation: the same pattern, anchored at the end of the subject (the prefilter
+  // hit's end); a forward search from the look-back window finds the leftmost = longest start.
+  for (std::size_t i = 0; i < expanded.size(); ++i) {
+    const Rule& r = set.rules[i];
+    if (r.confirm == ConfirmKind::Routable) {
+      db.confirm_.emplace_back(nullptr);
+      continue;
+    }
+    const std::string anchored = "(?:" + expanded[i] + ")\\z";
+    int code = 0;
+    PCRE2_SIZE offset = 0;
+    pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.c_str()),
+                                   PCRE2_ZERO_TERMINATED, 0, &code, &offset, nullptr);
+    if (re == nullptr) {
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message(code, msg, sizeof msg);
+      return Error::config("rule '" + r.id + "': pattern rejected by PCRE2 at offset " +
+                           std::to_string(offset) + ": " + reinterpret_cast<char*>(msg));
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  // optional speed-up; falls back to interpreter
+    db.confirm_.emplace_back(re);
+  }
+  db.set_ = std::move(set);
+  return db;
+}
+
+Result<HsScratch> RuleDb::make_scratch() const {
+  hs_scratch_t* s = nullptr;
+  if (hs_alloc_scratch(db_.get(), &s) != HS_SUCCESS)
+    return Error::engine("Hyperscan: cannot allocate scratch space");
+  return HsScratch(s);
+}
+
+}  // namespace glpatrol

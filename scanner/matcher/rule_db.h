@@ -1,0 +1,39 @@
+#pragma once
+// RuleDb: every rule compiled into one Hyperscan database (pattern id = rule index) plus one
+// PCRE2 program per regex rule for exact confirmation. Immutable after build(); safe to share
+// between threads. Per-thread state lives in Matcher.
+#include <cstdint>
+#include <vector>
+
+#include "common/error.h"
+#include "matcher/hs_handles.h"
+#include "rules/rule.h"
+
+namespace glpatrol {
+
+class RuleDb {
+ public:
+  /// Compiles `set`. Fails with an error naming the rule id and the engine's message; never
+  /// returns a partial database.
+  static Result<RuleDb> build(RuleSet set);
+
+  const std::vector<Rule>& rules() const { return set_.rules; }
+  const RuleSet& rule_set() const { return set_; }
+  const Rule& rule(std::uint32_t i) const { return set_.rules[i]; }
+  const hs_database_t* database() const { return db_.get(); }
+  const pcre2_code* confirm_regex(std::uint32_t i) const { return confirm_[i].get(); }
+  /// Longest span any rule can report (bytes); bounds look-back and chunk overlap.
+  std::size_t max_width() const { return max_width_; }
+  std::size_t max_width(std::uint32_t i) const { return widths_[i]; }
+  /// Allocates a scratch for one thread.
+  Result<HsScratch> make_scratch() const;
+
+ private:
+  RuleSet set_;
+  HsDatabase db_;
+  std::vector<Pcre2Code> confirm_;   // end-anchored program per rule, null for non-regex rules
+  std::vector<std::size_t> widths_;
+  std::size_t max_width_ = 0;
+};
+
+}  // namespace glpatrol

@@ -1,0 +1,81 @@
+#pragma once
+// The rule model: rules are data (rules/gitlab.toml, user rule files, configuration), parsed
+// here into immutable Rule values. No Hyperscan or PCRE2 in this layer.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+
+namespace glpatrol {
+
+enum class Severity { Info, Low, Medium, High, Critical };
+std::string_view to_string(Severity s);
+Result<Severity> parse_severity(std::string_view s);
+
+/// Which exact-confirmation routine checks a prefilter hit (scanner/matcher/confirm.cc).
+enum class ConfirmKind {
+  Regex,     ///< anchored PCRE2 match + boundary / placeholder / entropy checks
+  Routable,  ///< GitLab routable token: payload length + CRC-32 over the exact prefix
+  Jwt,       ///< glcbt- JWT: header must decode to JSON with "alg"
+};
+
+/// For routable rules: which prefixes the CRC-located token start may have.
+enum class RoutableKind { Pat, Runner, Any };
+/// For routable rules: which shape is accepted.
+enum class RoutableVersion { Versioned, Unversioned, Any };
+
+/// Characters that continue a token; used for the right (and optional left) boundary.
+enum class TokenCharset { B64url, Digits, AlnumLower, Any };
+
+struct Rule {
+  std::string id;           ///< stable: SARIF ruleId, fingerprints, ignore entries
+  std::string name;
+  std::string description;
+  Severity severity = Severity::High;
+  std::string pattern;      ///< template as written, with {PAT_PREFIX} / {I} placeholders
+  ConfirmKind confirm = ConfirmKind::Regex;
+  TokenCharset charset = TokenCharset::B64url;
+  RoutableKind routable_kind = RoutableKind::Any;
+  RoutableVersion routable_version = RoutableVersion::Any;
+  bool require_left_boundary = false;
+  bool checksum_capable = false; ///< kind has a checksummed (routable) form: report `absent`
+  bool require_mixed = false;   ///< body must mix at least two of upper/lower/digit
+  double min_entropy = 0.0;     ///< minimum Shannon entropy of the secret (0 = off)
+  std::string secret_after;     ///< the secret starts after this literal (session cookie)
+  std::string verify;           ///< verifier key ("pat", "job", ...) or "none:<reason>"
+  int priority = 50;            ///< overlap tie-break: higher wins when spans are equal
+  std::vector<std::string> references;
+  std::vector<std::string> examples;           ///< templates, see rules/gitlab.toml
+  std::vector<std::string> negative_examples;  ///< templates
+  bool builtin = false;
+  std::string origin;           ///< "builtin" or the file that defined it
+};
+
+/// Settings of a self-managed GitLab that change what the built-in patterns accept.
+struct PrefixSettings {
+  std::vector<std::string> pat_prefixes;      ///< custom PAT prefixes (besides glpat-)
+  std::vector<std::string> instance_prefixes; ///< instance token prefixes, without the '-'
+};
+
+/// An ordered set of rules; index == Hyperscan pattern id.
+struct RuleSet {
+  std::vector<Rule> rules;
+  PrefixSettings prefixes;
+};
+
+/// Parses a rule file (TOML, `[[rules]]` tables). `origin` names it in errors and rules.
+/// Unknown keys, duplicate ids, bad severities and missing fields are errors.
+Result<std::vector<Rule>> parse_rules_toml(std::string_view text, const std::string& origin);
+
+/// The embedded built-in GitLab rules (rules/gitlab.toml).
+const std::vector<Rule>& builtin_rules();
+
+/// Expands {PAT_PREFIX} and {I} in `rule.pattern` with the configured prefixes.
+std::string expand_pattern(const Rule& rule, const PrefixSettings& prefixes);
+
+/// Validates prefix settings against GitLab's own constraints (charset, length <= 20).
+Status validate_prefixes(const PrefixSettings& prefixes);
+
+}  // namespace glpatrol

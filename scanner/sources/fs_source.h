@@ -1,0 +1,51 @@
+#pragma once
+// Files and directory trees as blobs. The walk never follows symlinks (unless asked), never
+// opens FIFOs, sockets or devices, skips .git/ (the history scanner covers it) and scans
+// ignored files (a .gitignore'd .env is exactly where tokens hide). Everything not scanned is
+// recorded in ScanStats with its reason.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "findings/finding.h"
+#include "findings/stats.h"
+#include "matcher/matcher.h"
+
+namespace glpatrol {
+
+struct FsOptions {
+  bool follow_symlinks = false;     ///< follow symlinks inside trees (loops are detected)
+  bool scan_git_dir = false;        ///< descend into .git directories
+  std::uint64_t max_file_size = 0;  ///< 0 = no limit; larger files are skipped (reason "size")
+  /// Path globs (fnmatch, matched against the display path and each suffix after '/') of
+  /// files and directories not to scan; recorded as skipped with reason "excluded".
+  std::vector<std::string> exclude_globs;
+};
+
+/// Checks that every root exists (lstat). A missing root is a usage error (exit 2).
+Status check_roots(const std::vector<std::string>& roots);
+
+/// Walks `roots` and calls `emit` with the display path of every regular file to scan.
+/// Iterative (no recursion depth limit), bounded file descriptors.
+void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, ScanStats& stats,
+                const std::function<void(std::string)>& emit);
+
+/// Per-thread state for scanning files.
+struct FileScanState {
+  explicit FileScanState(Matcher m) : matcher(std::move(m)) {}
+  Matcher matcher;
+  std::string buf;
+  std::vector<LocatedMatch> matches;
+};
+
+/// Opens (O_NOFOLLOW, O_NONBLOCK), checks it is a regular file, reads and scans it; small
+/// files in one block, large files streamed in chunks. Read errors are recorded as skips.
+void scan_file(const std::string& path, const FsOptions& opts, FileScanState& st,
+               ScanStats& stats, const std::function<void(Finding)>& sink);
+
+/// True when `path` matches one of `globs` (whole path or any '/'-suffix of it).
+bool path_excluded(std::string_view path, const std::vector<std::string>& globs);
+
+}  // namespace glpatrol

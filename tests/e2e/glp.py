@@ -1,0 +1,166 @@
+"""Shared helpers for glpatrol end-to-end tests.
+
+Tests run the real binary (GLPATROL_BIN) on trees and repositories created at test time.
+Tokens are generated here at run time: no token-shaped literal is ever committed, because
+glpatrol scans its own repository and must come out clean.
+"""
+import base64
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import zlib
+
+BIN = os.environ.get("GLPATROL_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "glpatrol")
+SRC = os.environ.get("GLPATROL_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
+
+_rng = random.Random(int(os.environ.get("GLPATROL_TEST_SEED", "20261127")))
+
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+DEVISE = "".join(c for c in B64URL if c not in "lIO0")
+HEX = "0123456789abcdef"
+B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def rand(alphabet, n):
+    while True:
+        s = "".join(_rng.choice(alphabet) for _ in range(n))
+        # Real tokens mix classes; keep generated ones clear of placeholder heuristics.
+        if any(c.isdigit() for c in s) and any(c.isalpha() for c in s):
+            return s
+
+
+def base36(n, width=0):
+    out = ""
+    while True:
+        out = B36[n % 36] + out
+        n //= 36
+        if n == 0:
+            break
+    return out.rjust(width, "0")
+
+
+def _p(*parts):
+    # Prefixes are assembled from parts so this file holds no token-shaped literal.
+    return "".join(parts)
+
+
+PAT = _p("gl", "pat-")
+
+
+def pat():
+    """A legacy 20-character personal access token."""
+    return PAT + rand(DEVISE, 20)
+
+
+def routable(prefix=None, versioned=True, routing=None, bad_crc=False):
+    """A routable token (GitLab's generator, lib/authn/token_field/generator/routable_token.rb)."""
+    prefix = PAT if prefix is None else prefix
+    routing = routing or {"o": "1", "u": base36(_rng.randrange(1, 36 ** 5))}
+    payload = "\n".join(f"{k}:{v}" for k, v in sorted(routing.items())).encode()
+    rnd = bytes(_rng.randrange(256) for _ in range(16))
+    enc = (rnd + payload + bytes([len(payload)])) if versioned else (payload + rnd + bytes([16]))
+    b64 = base64.urlsafe_b64encode(enc).rstrip(b"=").decode()
+    body = prefix + b64 + "." + ("01." if versioned else "") + base36(len(b64), 2)
+    crc = zlib.crc32(body.encode())
+    if bad_crc:
+        crc ^= 0x5A5A5A5A
+    return body + base36(crc, 7)
+
+
+def token(kind):
+    """A token of a given rule id, generated at run time."""
+    gen = {
+        "gitlab.pat": pat,
+        "gitlab.pat.routable": lambda: routable(),
+        "gitlab.pat.routable_unversioned": lambda: routable(versioned=False),
+        "gitlab.runner_auth": lambda: _p("gl", "rt-t1_") + rand(DEVISE, 20),
+        "gitlab.runner_auth.routable": lambda: routable(_p("gl", "rt-t3_"), routing={"o": "1", "p": "2a", "t": "3"}),
+        "gitlab.runner_registration": lambda: _p("GR13", "48941") + rand(DEVISE, 20),
+        "gitlab.oauth_app_secret": lambda: _p("gl", "oas-") + rand(HEX, 64),
+        "gitlab.deploy_token": lambda: _p("gl", "dt-") + rand(DEVISE, 20),
+        "gitlab.job_token": lambda: _p("gl", "cbt-") + rand(ALNUM, 2) + "_" + rand(DEVISE, 20),
+        "gitlab.pipeline_trigger": lambda: _p("gl", "ptt-") + rand(HEX, 40),
+        "gitlab.feed_token": lambda: _p("gl", "ft-") + rand(DEVISE, 20),
+        "gitlab.incoming_mail": lambda: _p("gl", "imt-") + rand(B36, 25),
+        "gitlab.agent_token": lambda: _p("gl", "agent-") + rand(DEVISE, 50),
+        "gitlab.scim_token": lambda: _p("gl", "soat-") + rand(DEVISE, 20),
+        "gitlab.feature_flags_client": lambda: _p("gl", "ffct-") + rand(DEVISE, 20),
+        "gitlab.workspace_token": lambda: _p("gl", "wt-") + rand(DEVISE, 20),
+    }[kind]
+    return gen()
+
+
+def run(args, stdin=None, cwd=None, env=None, check_rc=None, timeout=300):
+    """Runs glpatrol; returns CompletedProcess with text stdout/stderr (bytes-safe)."""
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    if env:
+        e.update(env)
+    p = subprocess.run([BIN] + list(args), input=stdin, cwd=cwd, env=e,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    p.out = p.stdout.decode("utf-8", "replace")
+    p.err = p.stderr.decode("utf-8", "replace")
+    if check_rc is not None and p.returncode != check_rc:
+        raise AssertionError(f"glpatrol {args}: rc={p.returncode}, expected {check_rc}\n"
+                             f"stdout:\n{p.out[:4000]}\nstderr:\n{p.err[:4000]}")
+    return p
+
+
+def run_json(args, **kw):
+    p = run(list(args) + ["-f", "json"], **kw)
+    try:
+        p.doc = json.loads(p.stdout)
+    except json.JSONDecodeError as e:
+        raise AssertionError(f"invalid JSON from {args}: {e}\n{p.out[:2000]}\n{p.err[:2000]}")
+    return p
+
+
+class TempDir:
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="glpatrol-test-")
+
+    def __enter__(self):
+        return self.path
+
+    def __exit__(self, *exc):
+        for root, dirs, files in os.walk(self.path):
+            for d in dirs:
+                try:
+                    os.chmod(os.path.join(root, d), 0o755)
+                except OSError:
+                    pass
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def write(path, data, mode="wb"):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(path, mode) as f:
+        f.write(data)
+
+
+def main(tests):
+    """Runs test functions; prints 'N passed, N failed' and exits non-zero on failure."""
+    only = sys.argv[1:]
+    passed = failed = 0
+    for t in tests:
+        if only and t.__name__ not in only:
+            continue
+        try:
+            t()
+            passed += 1
+            print(f"ok   {t.__name__}")
+        except Exception as e:  # noqa: BLE001 - report every failure
+            failed += 1
+            import traceback
+            print(f"FAIL {t.__name__}: {e}")
+            traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
