@@ -14,7 +14,14 @@
 
 #include "reporters/report_file.h"
 
+extern const unsigned char glpatrol_builtin_hsdb[];
+extern const std::size_t glpatrol_builtin_hsdb_size;
+
 namespace glpatrol {
+
+std::string_view builtin_database() {
+  return {reinterpret_cast<const char*>(glpatrol_builtin_hsdb), glpatrol_builtin_hsdb_size};
+}
 
 namespace {
 constexpr std::size_t kMaxFindingsPerScan = 1'000'000;
@@ -101,6 +108,10 @@ void add_scan_options(CLI::App& cmd, ScanOptions& o) {
   cmd.add_flag("--follow-symlinks", o.fs.follow_symlinks, "follow symlinks inside directories");
   cmd.add_flag("--scan-git-dir", o.fs.scan_git_dir, "also scan files under .git/ directories");
   cmd.add_option("--exclude", o.fs.exclude_globs, "skip paths matching this glob (repeatable)");
+  cmd.add_flag("--verify", o.verify,
+               "ask GitLab whether each unique unsuppressed token is live (sends tokens to the "
+               "--gitlab-url hosts only; see docs/verification.md)");
+  add_verify_options(cmd, o);
 }
 
 Result<RuleDb> load_rule_db(const ScanOptions& opts, std::vector<std::string>* loaded_files) {
@@ -124,12 +135,13 @@ Result<RuleDb> load_rule_db(const ScanOptions& opts, std::vector<std::string>* l
   }
   set.prefixes.pat_prefixes = opts.pat_prefixes;
   set.prefixes.instance_prefixes = opts.instance_prefixes;
-  return RuleDb::build(std::move(set));
+  return RuleDb::build(std::move(set), builtin_database());
 }
 
-std::vector<PostStage> standard_post_stages(const ScanOptions& /*opts*/) {
+std::vector<PostStage> standard_post_stages(const ScanOptions& opts) {
   std::vector<PostStage> stages;
   // Suppression (issue: reports & suppression) goes first, verification after it.
+  stages.push_back(make_verification_stage(opts));  // verification: last standard stage
   return stages;
 }
 

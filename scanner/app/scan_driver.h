@@ -45,6 +45,14 @@ struct ScanOptions {
   // Files
   FsOptions fs;
   std::string max_file_size;             ///< as typed: 10M, 1G, 12345
+  // Verification (scanner/verifier, docs/verification.md); registered by add_verify_options
+  bool verify = false;                   ///< --verify: ask GitLab about unsuppressed tokens
+  std::vector<std::string> gitlab_urls;  ///< --gitlab-url (repeatable); default gitlab.com
+  std::string ca_bundle;                 ///< --ca-bundle: PEM file replacing the system CAs
+  bool verify_runners = false;           ///< --verify-runners: POST /runners/verify (opt-in)
+  double verify_timeout = 10.0;          ///< seconds per request
+  double verify_budget = 120.0;          ///< seconds for all of verification
+  unsigned verify_concurrency = 4;       ///< tokens checked in parallel
 };
 
 /// Everything a source needs while it runs.
@@ -81,6 +89,16 @@ using PostStage = std::function<Status(std::vector<Finding>&, ScanContext&)>;
 
 /// Adds the options every scanning command shares.
 void add_scan_options(CLI::App& cmd, ScanOptions& opts);
+
+/// The verification flags (--gitlab-url, --ca-bundle, --verify-*), shared by scans and the
+/// verify/revoke commands. Defined in cmd_verify.cc.
+void add_verify_options(CLI::App& cmd, ScanOptions& opts);
+/// The verification post stage; does nothing (and opens no socket) without --verify.
+/// Defined in cmd_verify.cc.
+PostStage make_verification_stage(const ScanOptions& opts);
+
+/// The built-in rules' Hyperscan database serialized at build time (see RuleDb::build).
+std::string_view builtin_database();
 
 /// Loads built-in rules, --rules files and prefix settings, and compiles them.
 Result<RuleDb> load_rule_db(const ScanOptions& opts, std::vector<std::string>* loaded_files);

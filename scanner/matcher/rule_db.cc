@@ -1,6 +1,9 @@
 #include "matcher/rule_db.h"
 
 #include <climits>
+#include <cstdlib>
+
+#include "common/encoding.h"
 #include <string>
 
 namespace glpatrol {
@@ -10,7 +13,34 @@ namespace {
 constexpr std::size_t kUnboundedWidth = 4096;
 }  // namespace
 
-Result<RuleDb> RuleDb::build(RuleSet set) {
+namespace {
+constexpr std::string_view kPrebuiltMagic = "GLPATROL-HSDB-1\n";
+
+/// Identifies a compiled database: every expanded pattern, its flags and the engine version.
+std::string database_key(const std::vector<std::string>& expanded) {
+  std::string all(hs_version());
+  for (const auto& e : expanded) {
+    all += '\0';
+    all += e;
+  }
+  return sha256_hex(all);
+}
+}  // namespace
+
+Result<std::string> RuleDb::serialize() const {
+  char* bytes = nullptr;
+  std::size_t len = 0;
+  if (hs_serialize_database(db_.get(), &bytes, &len) != HS_SUCCESS)
+    return Error::engine("Hyperscan: cannot serialize the database");
+  std::string out(kPrebuiltMagic);
+  out += key_;
+  out += '\n';
+  out.append(bytes, len);
+  std::free(bytes);
+  return out;
+}
+
+Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
   if (auto s = validate_prefixes(set.prefixes); !s) return s.error();
   if (set.rules.empty()) return Error::config("no rules to compile");
   RuleDb db;
@@ -47,9 +77,19 @@ Result<RuleDb> RuleDb::build(RuleSet set) {
     db.max_width_ = std::max(db.max_width_, w);
   }
 
+  db.key_ = database_key(expanded);
   hs_database_t* raw = nullptr;
   hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+  const std::string header = std::string(kPrebuiltMagic) + db.key_ + "\n";
+  if (prebuilt.size() > header.size() && prebuilt.substr(0, header.size()) == header) {
+    const std::string_view blob = prebuilt.substr(header.size());
+    if (hs_deserialize_database(blob.data(), blob.size(), &raw) == HS_SUCCESS) {
+      db.used_prebuilt_ = true;
+    } else {
+      raw = nullptr;  // incompatible CPU or version: compile below
+    }
+  }
+  if (raw == nullptr && hs_compile_multi(exprs.data(), flags.data(), ids.data(),
                        static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &raw,
                        &err) != HS_SUCCESS) {
     HsCompileError owned(err);
