@@ -10,5 +10,6 @@ void add_dir_command(CLI::App& root, int& rc);
 void add_stdin_command(CLI::App& root, int& rc);
 void add_rules_command(CLI::App& root, int& rc);
 void add_version_command(CLI::App& root, int& rc);
+void add_git_command(CLI::App& root, int& rc);
 
 }  // namespace glpatrol

@@ -1,0 +1,97 @@
+#include "sources/git/git_repo.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace glpatrol::git {
+
+namespace {
+std::string with_slash(const char* p) {
+  std::string s = p == nullptr ? "" : p;
+  if (!s.empty() && s.back() != '/') s += '/';
+  return s;
+}
+}  // namespace
+
+void configure_libgit2(bool trust_repo_owner) {
+  // Ownership validation (libgit2 >= 1.5, like git's safe.directory) is only turned off on
+  // the operator's explicit request.
+  git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, trust_repo_owner ? 0 : 1);
+  // Bounded address space for mmapped pack windows; objects are read once, so a large
+  // window cache buys nothing.
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(256u << 20));
+  // Verify object hashes on read: a corrupt object is reported, never scanned as garbage.
+  git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+}
+
+OidSet parse_shallow_file(std::string_view text, std::vector<std::string>* bad) {
+  OidSet out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string line(text.substr(pos, nl - pos));
+    pos = nl + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) continue;
+    git_oid id;
+    if (line.size() == GIT_OID_HEXSZ && git_oid_fromstr(&id, line.c_str()) == 0)
+      out.insert(id);
+    else if (bad != nullptr)
+      bad->push_back(line.substr(0, 80));
+  }
+  return out;
+}
+
+Result<Repo> open_repository(const std::string& path) {
+  Repo r;
+  git_repository* raw = nullptr;
+  // No GIT_REPOSITORY_OPEN_FROM_ENV: GIT_DIR & co. must not redirect the scan.
+  const int rc = git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
+  if (rc == GIT_EOWNER)
+    return Error::usage(
+        "'" + path + "': the repository is owned by another user and libgit2 refuses to open it "
+        "(the same protection as git's safe.directory). If you trust this repository, pass "
+        "--trust-repo-owner (or add it to safe.directory in your git configuration)");
+  if (rc == GIT_ENOTFOUND)
+    return Error::usage("'" + path + "' is not inside a git repository");
+  if (rc != 0) return git_error("cannot open repository '" + path + "'", rc);
+  r.repo.reset(raw);
+  r.git_dir = with_slash(git_repository_path(raw));
+  r.common_dir = with_slash(git_repository_commondir(raw));
+  if (r.common_dir.empty()) r.common_dir = r.git_dir;
+  r.bare = git_repository_is_bare(raw) != 0;
+  if (const char* wd = git_repository_workdir(raw)) r.workdir = wd;
+
+  std::ifstream in(r.common_dir + "shallow", std::ios::binary);
+  if (in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.shallow = parse_shallow_file(ss.str(), &r.shallow_bad_lines);
+  }
+  return r;
+}
+
+Result<RepoPtr> reopen(const Repo& r) {
+  git_repository* raw = nullptr;
+  const int rc = git_repository_open_ext(&raw, r.git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                         nullptr);
+  if (rc != 0) return git_error("cannot reopen repository '" + r.git_dir + "'", rc);
+  return RepoPtr(raw);
+}
+
+Result<git_oid> resolve_commit(git_repository* repo, const std::string& rev) {
+  if (rev.empty()) return Error::usage("empty revision");
+  git_object* raw = nullptr;
+  int rc = git_revparse_single(&raw, repo, rev.c_str());
+  if (rc != 0) return Error::usage("cannot resolve revision '" + rev + "': " + last_git_error_text());
+  ObjectPtr obj(raw);
+  git_object* peeled = nullptr;
+  rc = git_object_peel(&peeled, obj.get(), GIT_OBJECT_COMMIT);
+  if (rc != 0)
+    return Error::usage("revision '" + rev + "' does not name a commit: " + last_git_error_text());
+  ObjectPtr p(peeled);
+  return *git_object_id(p.get());
+}
+
+}  // namespace glpatrol::git
