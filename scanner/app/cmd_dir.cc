@@ -30,9 +30,9 @@ Status scan_tree(ScanContext& ctx, const std::vector<std::string>& paths) {
       ctx.jobs(), [&] { return std::move(states[next_state++]); }, 4096);
   const FsOptions& fs = ctx.options().fs;
   auto sink = [&ctx](Finding f) { ctx.add_finding(std::move(f)); };
-  walk_paths(paths, fs, ctx.stats, [&](std::string path) {
-    pool.push([&ctx, &fs, &sink, path = std::move(path)](FileScanState& st) {
-      scan_file(path, fs, st, ctx.stats, sink);
+  walk_paths(paths, fs, ctx.stats, [&](FileRef file) {
+    pool.push([&ctx, &fs, &sink, file = std::move(file)](FileScanState& st) {
+      scan_file(file, fs, st, ctx.stats, sink);
     });
   });
   pool.finish();

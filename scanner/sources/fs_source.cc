@@ -80,7 +80,7 @@ Status check_roots(const std::vector<std::string>& roots) {
 }
 
 void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, ScanStats& stats,
-                const std::function<void(std::string)>& emit) {
+                const std::function<void(FileRef)>& emit) {
   std::set<std::pair<dev_t, ino_t>> visited;  // directories entered, for loop detection
   std::vector<std::string> stack;
   for (const auto& root : roots) {
@@ -93,7 +93,9 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
     if (S_ISDIR(st.st_mode)) {
       stack.push_back(root);
     } else if (S_ISREG(st.st_mode)) {
-      emit(root);
+      struct stat lst{};
+      const bool link = ::lstat(root.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+      emit({root, link});
     } else {
       stats.skip({root, special_reason(st.st_mode), "not a regular file", false});
     }
@@ -150,7 +152,7 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
           continue;
         }
         if (S_ISDIR(st.st_mode)) subdirs.push_back(std::move(path));
-        else if (S_ISREG(st.st_mode)) emit(std::move(path));
+        else if (S_ISREG(st.st_mode)) emit({std::move(path), true});
         else stats.skip({path, special_reason(st.st_mode), "symlink to a special file", false});
         continue;
       }
@@ -161,7 +163,7 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
         }
         subdirs.push_back(std::move(path));
       } else if (type == DT_REG) {
-        emit(std::move(path));
+        emit({std::move(path), false});
       } else {
         struct stat st{};
         const mode_t m = mode ? mode : (::lstat(path.c_str(), &st) == 0 ? st.st_mode : S_IFIFO);
@@ -173,9 +175,11 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
   }
 }
 
-void scan_file(const std::string& path, const FsOptions& opts, FileScanState& st,
+void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
                ScanStats& stats, const std::function<void(Finding)>& sink) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  const std::string& path = file.path;
+  const int nofollow = file.via_symlink ? 0 : O_NOFOLLOW;
+  Fd fd(::open(path.c_str(), O_RDONLY | nofollow | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
     const int e = errno;
     if (e == ELOOP) stats.skip({path, "symlink", "replaced by a symlink during the scan", false});

@@ -27,10 +27,18 @@ struct FsOptions {
 /// Checks that every root exists (lstat). A missing root is a usage error (exit 2).
 Status check_roots(const std::vector<std::string>& roots);
 
-/// Walks `roots` and calls `emit` with the display path of every regular file to scan.
-/// Iterative (no recursion depth limit), bounded file descriptors.
+/// A file the walk found: its display path, and whether it was reached through a symlink the
+/// user asked to follow (an explicit root, or --follow-symlinks), so it may be opened through it.
+struct FileRef {
+  std::string path;
+  bool via_symlink = false;
+};
+
+/// Walks `roots` and calls `emit` for every regular file to scan. Roots named explicitly are
+/// followed even when they are symlinks. Iterative (no recursion depth limit), one directory
+/// handle open at a time.
 void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, ScanStats& stats,
-                const std::function<void(std::string)>& emit);
+                const std::function<void(FileRef)>& emit);
 
 /// Per-thread state for scanning files.
 struct FileScanState {
@@ -40,9 +48,10 @@ struct FileScanState {
   std::vector<LocatedMatch> matches;
 };
 
-/// Opens (O_NOFOLLOW, O_NONBLOCK), checks it is a regular file, reads and scans it; small
-/// files in one block, large files streamed in chunks. Read errors are recorded as skips.
-void scan_file(const std::string& path, const FsOptions& opts, FileScanState& st,
+/// Opens (O_NONBLOCK; O_NOFOLLOW unless `file.via_symlink`), checks it is a regular file after
+/// opening (no TOCTOU), reads and scans it; small files in one block, large files streamed in
+/// chunks. Read errors are recorded as skips.
+void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
                ScanStats& stats, const std::function<void(Finding)>& sink);
 
 /// True when `path` matches one of `globs` (whole path or any '/'-suffix of it).

@@ -14,8 +14,8 @@ import sys
 import tempfile
 import zlib
 
-BIN = os.environ.get("GLPATROL_BIN") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "build", "glpatrol")
+BIN = os.path.abspath(os.environ.get("GLPATROL_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "glpatrol"))
 SRC = os.environ.get("GLPATROL_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 
 _rng = random.Random(int(os.environ.get("GLPATROL_TEST_SEED", "20261127")))
