@@ -59,12 +59,7 @@ void install_signal_cleanup() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
-Status write_file_atomically(const std::string& path, std::string_view content) {
-  if (path == "-") {
-    std::fwrite(content.data(), 1, content.size(), stdout);
-    std::fflush(stdout);
-    return Status::ok();
-  }
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& path) {
   struct stat st{};
   if (::lstat(path.c_str(), &st) == 0) {
     if (S_ISLNK(st.st_mode))
@@ -84,43 +79,67 @@ Status write_file_atomically(const std::string& path, std::string_view content) 
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno != EEXIST) break;
   }
-  if (fd < 0) return Error::io(path + ": cannot create a temporary file in " + dir + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Error::io(path + ": cannot create a temporary file in " + dir + ": " + std::strerror(errno));
   const int slot = register_temp(tmp);
-  auto fail = [&](const std::string& what) -> Status {
-    const int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    unregister_temp(slot);
-    return Error::io(path + ": " + what + ": " + std::strerror(e));
-  };
+  return std::unique_ptr<AtomicFile>(new AtomicFile(path, tmp, fd, slot));
+}
+
+AtomicFile::~AtomicFile() {
+  if (done_) return;
+  if (fd_ >= 0) ::close(fd_);
+  ::unlink(tmp_.c_str());
+  unregister_temp(slot_);
+}
+
+Status AtomicFile::fail(const std::string& what, int err) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  unregister_temp(slot_);
+  done_ = true;
+  return Error::io(path_ + ": " + what + ": " + std::strerror(err));
+}
+
+Status AtomicFile::write(std::string_view content) {
+  if (done_ || fd_ < 0) return Error::io(path_ + ": write after close");
   std::size_t off = 0;
   while (off < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    const ssize_t n = ::write(fd_, content.data() + off, content.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail("write failed");
+      return fail("write failed", errno);
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::fchmod(fd, 0600) != 0) return fail("chmod failed");
-  if (::fsync(fd) != 0) return fail("fsync failed");
-  if (::close(fd) != 0) {
-    fd = -1;
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    unregister_temp(slot);
-    return Error::io(path + ": close failed: " + std::strerror(e));
-  }
-  // Re-check right before the rename: a symlink planted meanwhile is replaced, not followed
-  // (rename(2) replaces the link itself), so the report never lands outside `path`.
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    unregister_temp(slot);
-    return Error::io(path + ": rename failed: " + std::strerror(e));
-  }
-  unregister_temp(slot);
   return Status::ok();
+}
+
+Status AtomicFile::commit() {
+  if (done_ || fd_ < 0) return Error::io(path_ + ": commit after close");
+  if (::fchmod(fd_, 0600) != 0) return fail("chmod failed", errno);
+  if (::fsync(fd_) != 0) return fail("fsync failed", errno);
+  const int rc = ::close(fd_);
+  fd_ = -1;
+  if (rc != 0) return fail("close failed", errno);
+  // A symlink planted at `path` meanwhile is replaced, not followed (rename(2) replaces the
+  // link itself), so the report never lands outside `path`.
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) return fail("rename failed", errno);
+  unregister_temp(slot_);
+  done_ = true;
+  return Status::ok();
+}
+
+Status write_file_atomically(const std::string& path, std::string_view content) {
+  if (path == "-") {
+    std::fwrite(content.data(), 1, content.size(), stdout);
+    std::fflush(stdout);
+    return Status::ok();
+  }
+  auto file = AtomicFile::create(path);
+  if (!file) return file.error();
+  if (auto s = (*file)->write(content); !s) return s;
+  return (*file)->commit();
 }
 
 }  // namespace glpatrol

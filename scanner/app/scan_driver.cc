@@ -12,6 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include "app/scan_policy.h"
+#include "matcher/rule_check.h"
+#include "reporters/progress_line.h"
 #include "reporters/report_file.h"
 
 extern const unsigned char glpatrol_builtin_hsdb[];
@@ -35,6 +38,10 @@ unsigned ScanContext::jobs() const {
 
 void ScanContext::add_finding(Finding f) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (sink_) {
+    sink_(std::move(f));
+    return;
+  }
   if (findings_.size() >= kMaxFindingsPerScan) {
     ++dropped_;
     return;
@@ -108,6 +115,23 @@ void add_scan_options(CLI::App& cmd, ScanOptions& o) {
   cmd.add_flag("--follow-symlinks", o.fs.follow_symlinks, "follow symlinks inside directories");
   cmd.add_flag("--scan-git-dir", o.fs.scan_git_dir, "also scan files under .git/ directories");
   cmd.add_option("--exclude", o.fs.exclude_globs, "skip paths matching this glob (repeatable)");
+  // Configuration and suppression (docs/configuration.md, docs/suppression.md)
+  cmd.add_option("--config", o.config_files,
+                 "configuration file (trusted; repeatable). <root>/.glpatrol.toml is also read, "
+                 "but may only add rules, prefixes and excludes");
+  cmd.add_flag("--no-repo-config", o.no_repo_config,
+               "do not read .glpatrol.toml from the scanned tree");
+  cmd.add_option("--ignore-file", o.ignore_files,
+                 "fingerprint ignore file (repeatable; default: <root>/.glpatrolignore)");
+  cmd.add_option("--baseline", o.baseline,
+                 "a previous glpatrol JSON report: its findings are suppressed, only new ones count");
+  cmd.add_flag("--no-inline-allow", o.no_inline_allow,
+               "ignore glpatrol:allow / gitleaks:allow comments (CI on untrusted contributions)");
+  cmd.add_flag("--gitlab-raw-extract", o.raw_extract,
+               "gitlab report: include the raw token as raw_source_code_extract (needed by GitLab's "
+               "token status features; puts the token into the CI artifact)");
+  cmd.add_option("--progress", o.progress, "progress line on stderr: auto (only on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd.add_flag("--verify", o.verify,
                "ask GitLab whether each unique unsuppressed token is live (sends tokens to the "
                "--gitlab-url hosts only; see docs/verification.md)");
@@ -117,6 +141,12 @@ void add_scan_options(CLI::App& cmd, ScanOptions& o) {
 Result<RuleDb> load_rule_db(const ScanOptions& opts, std::vector<std::string>* loaded_files) {
   RuleSet set;
   set.rules = builtin_rules();
+  // Rules disabled by a trusted --config (a configuration inside the scanned tree cannot).
+  for (const auto& id : opts.disable_rules) {
+    auto it = std::find_if(set.rules.begin(), set.rules.end(), [&](const Rule& r) { return r.id == id; });
+    if (it == set.rules.end()) return Error::config("disable_rules: unknown rule id '" + id + "'");
+    set.rules.erase(it);
+  }
   for (const auto& path : opts.rule_files) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error::config(path + ": cannot read rule file");
@@ -133,14 +163,34 @@ Result<RuleDb> load_rule_db(const ScanOptions& opts, std::vector<std::string>* l
     }
     if (loaded_files) loaded_files->push_back(path);
   }
+  // Rules from configuration files: never replace a rule, and must prove themselves with
+  // their examples (a rule that matches nothing would be a silent hole).
+  const std::size_t first_config_rule = set.rules.size();
+  for (const auto& r : opts.config_rules) {
+    for (const auto& existing : set.rules)
+      if (existing.id == r.id)
+        return Error::config(r.origin + ": rule id '" + r.id + "' is already defined (" +
+                             existing.origin + "); built-in rules cannot be replaced");
+    set.rules.push_back(r);
+  }
   set.prefixes.pat_prefixes = opts.pat_prefixes;
   set.prefixes.instance_prefixes = opts.instance_prefixes;
-  return RuleDb::build(std::move(set), builtin_database());
+  auto db = RuleDb::build(std::move(set), builtin_database());
+  if (db && first_config_rule < db->rules().size()) {
+    const RuleCheckResult check = check_rules(*db, first_config_rule);
+    if (!check.ok()) {
+      std::string msg = "configuration rules failed their examples:";
+      for (const auto& p : check.problems) msg += "\n  " + p.rule_id + ": " + p.message;
+      return Error::config(msg);
+    }
+  }
+  return db;
 }
 
 std::vector<PostStage> standard_post_stages(const ScanOptions& opts) {
   std::vector<PostStage> stages;
   // Suppression (issue: reports & suppression) goes first, verification after it.
+  stages.push_back(make_suppression_stage(opts));
   stages.push_back(make_verification_stage(opts));  // verification: last standard stage
   return stages;
 }
@@ -162,11 +212,31 @@ struct ReportTarget {
   std::string path;
 };
 
+int exit_code_for(bool has_findings, const ScanInfo& scan, bool incomplete_fault,
+                  const ScanOptions& opts) {
+  if (has_findings) return opts.exit_code_findings;
+  if (!scan.complete && (incomplete_fault || opts.strict)) return kExitIncomplete;
+  if (opts.strict) {
+    // Deliberate policy skips (symlinks not followed, .git/, excludes) are not lost coverage.
+    for (const auto& k : scan.stats.skips)
+      if (k.reason != "symlink" && k.reason != "git-dir" && k.reason != "excluded")
+        return kExitIncomplete;
+  }
+  return kExitClean;
+}
+
 }  // namespace
 
 int run_scan(const std::string& kind, const std::vector<std::string>& targets, ScanOptions& opts,
              const SourceFn& source, const std::vector<PostStage>& post_stages) {
   install_signal_cleanup();
+  // Configuration first: it may add rules, prefixes and excludes and set the file size limit.
+  std::vector<std::string> config_loaded, notices;
+  if (auto s = apply_configuration(opts, targets, config_loaded, notices); !s) {
+    std::cerr << "glpatrol: " << s.error().message << "\n";
+    return kExitError;
+  }
+  for (const auto& n : notices) std::cerr << "glpatrol: " << n << "\n";
   if (!opts.max_file_size.empty()) {
     auto sz = parse_size(opts.max_file_size);
     if (!sz) {
@@ -178,6 +248,7 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
   // Validate every output before scanning, so a typo fails in milliseconds, not after an hour.
   ReportOptions ropts;
   ropts.show_secrets = opts.show_secrets;
+  ropts.raw_extract = opts.raw_extract;
   std::vector<ReportTarget> outputs;
   if (!opts.quiet) outputs.push_back({opts.format, "-"});
   for (const auto& spec : opts.reports) {
@@ -202,19 +273,99 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
     return kExitError;
   }
 
+  // Suppression files are read before the scan, so a broken ignore file or baseline fails
+  // in milliseconds (exit 2), never after an hour, and never as "empty, all clean".
+  std::vector<std::string> ignore_loaded;
+  {
+    auto sup = prepare_suppression(opts, targets, ignore_loaded);
+    if (!sup) {
+      std::cerr << "glpatrol: " << sup.error().message << "\n";
+      return kExitError;
+    }
+    opts.suppressor = *sup;
+  }
+
   const auto started = std::chrono::system_clock::now();
   const auto t0 = std::chrono::steady_clock::now();
   ScanContext ctx(*db, opts);
   ctx.info.kind = kind;
   ctx.info.targets = targets;
   ctx.info.started_at = iso8601(started);
-  ctx.info.config_files = rule_files;
+  ctx.info.config_files = config_loaded;
+  ctx.info.config_files.insert(ctx.info.config_files.end(), rule_files.begin(), rule_files.end());
+  ctx.info.config_files.insert(ctx.info.config_files.end(), ignore_loaded.begin(), ignore_loaded.end());
   ctx.info.rules = db->rules();
+  for (const auto& n : notices) ctx.stats.warn(n);
+
+  // jsonl streams: when every output is jsonl and no post stage needs the whole set
+  // (verification, command-specific stages), each finding is suppressed, serialized and
+  // written as it is confirmed, so memory does not grow with the number of findings. Report
+  // files are still atomic (a temporary file renamed at the end). Order: as confirmed.
+  const bool streaming =
+      !outputs.empty() && post_stages.empty() && !opts.verify &&
+      std::all_of(outputs.begin(), outputs.end(), [](const ReportTarget& o) { return o.format == "jsonl"; });
+  std::vector<std::unique_ptr<AtomicFile>> stream_files;
+  bool stream_to_stdout = false, stream_failed = false;
+  std::uint64_t streamed_unsuppressed = 0;
+  if (streaming) {
+    for (const auto& o : outputs) {
+      if (o.path == "-") {
+        stream_to_stdout = true;
+        continue;
+      }
+      auto f = AtomicFile::create(o.path);
+      if (!f) {
+        std::cerr << "glpatrol: " << f.error().message << "\n";
+        return kExitError;
+      }
+      stream_files.push_back(std::move(*f));
+    }
+    ctx.set_sink([&](Finding&& f) {
+      opts.suppressor->apply(f);
+      if (!f.suppressed) ++streamed_unsuppressed;
+      const std::string line =
+          finding_to_json(f, ropts).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+      if (stream_to_stdout) std::cout << line;
+      for (auto& file : stream_files) {
+        if (stream_failed) break;
+        if (auto s = file->write(line); !s) {
+          std::cerr << "glpatrol: " << s.error().message << "\n";
+          stream_failed = true;
+        }
+      }
+    });
+  }
+
+  std::unique_ptr<ProgressLine> progress;
+  if (progress_wanted(opts.progress)) progress = std::make_unique<ProgressLine>(ctx.stats, ctx.progress);
 
   Status st = source(ctx);
   if (!st) {
+    if (progress) progress->stop();
     std::cerr << "glpatrol: " << st.error().message << "\n";
     return kExitError;
+  }
+  if (streaming) {
+    if (progress) progress->stop();
+    ctx.set_sink(nullptr);
+    record_suppression(*opts.suppressor, ctx);
+    ctx.info.stats = ctx.stats.snapshot();
+    if (ctx.stats.has_errors())
+      ctx.mark_incomplete(fmt::format("{} input(s) could not be read", ctx.info.stats.errors));
+    std::cout << std::flush;
+    if (stream_to_stdout && !std::cout) stream_failed = true;
+    for (auto& file : stream_files) {
+      if (stream_failed) break;
+      if (auto s = file->commit(); !s) {
+        std::cerr << "glpatrol: " << s.error().message << "\n";
+        stream_failed = true;
+      }
+    }
+    // jsonl has no summary object: what a summary would say goes to stderr.
+    for (const auto& w : ctx.info.stats.warnings) std::cerr << "glpatrol: warning: " << w << "\n";
+    for (const auto& r : ctx.info.incomplete_reasons) std::cerr << "glpatrol: scan incomplete: " << r << "\n";
+    if (stream_failed) return kExitError;
+    return exit_code_for(streamed_unsuppressed != 0, ctx.info, ctx.incomplete_fault(), opts);
   }
   std::vector<Finding> findings = ctx.take_findings();
   std::vector<PostStage> stages = standard_post_stages(opts);
@@ -226,6 +377,7 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
     }
   }
   std::sort(findings.begin(), findings.end(), finding_less);
+  if (progress) progress->stop();
 
   const auto t1 = std::chrono::steady_clock::now();
   ctx.info.finished_at = iso8601(std::chrono::system_clock::now());
@@ -261,15 +413,7 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
   if (write_failed) return kExitError;
   const bool has_findings = std::any_of(report.findings.begin(), report.findings.end(),
                                         [](const Finding& f) { return !f.suppressed; });
-  if (has_findings) return opts.exit_code_findings;
-  if (!report.scan.complete && (ctx.incomplete_fault() || opts.strict)) return kExitIncomplete;
-  if (opts.strict) {
-    // Deliberate policy skips (symlinks not followed, .git/, excludes) are not lost coverage.
-    for (const auto& k : report.scan.stats.skips)
-      if (k.reason != "symlink" && k.reason != "git-dir" && k.reason != "excluded")
-        return kExitIncomplete;
-  }
-  return kExitClean;
+  return exit_code_for(has_findings, report.scan, ctx.incomplete_fault(), opts);
 }
 
 }  // namespace glpatrol

@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "findings/finding.h"
+#include "findings/progress.h"
 #include "findings/stats.h"
 #include "matcher/rule_db.h"
 #include "reporters/reporter.h"
 #include "sources/fs_source.h"
 
 namespace CLI { class App; }
+
+namespace glpatrol { class Suppressor; }
 
 namespace glpatrol {
 
@@ -45,6 +48,17 @@ struct ScanOptions {
   // Files
   FsOptions fs;
   std::string max_file_size;             ///< as typed: 10M, 1G, 12345
+  // Configuration and suppression (docs/configuration.md, docs/suppression.md)
+  std::vector<std::string> config_files; ///< --config FILE (trusted; repeatable)
+  bool no_repo_config = false;           ///< --no-repo-config: ignore <root>/.glpatrol.toml
+  std::vector<std::string> ignore_files; ///< --ignore-file (default <root>/.glpatrolignore)
+  std::string baseline;                  ///< --baseline REPORT.json
+  bool no_inline_allow = false;          ///< --no-inline-allow
+  bool raw_extract = false;              ///< --gitlab-raw-extract (gitlab report)
+  std::string progress = "auto";         ///< --progress auto|always|never (stderr line)
+  std::vector<Rule> config_rules;        ///< extra rules from configuration files
+  std::vector<std::string> disable_rules;  ///< from a trusted --config only
+  std::shared_ptr<Suppressor> suppressor;  ///< prepared by run_scan (scan_policy.h)
   // Verification (scanner/verifier, docs/verification.md); registered by add_verify_options
   bool verify = false;                   ///< --verify: ask GitLab about unsuppressed tokens
   std::vector<std::string> gitlab_urls;  ///< --gitlab-url (repeatable); default gitlab.com
@@ -64,10 +78,14 @@ class ScanContext {
   unsigned jobs() const;
   ScanStats stats;
   ScanInfo info;  ///< sources add targets, extra metadata, incomplete reasons
+  ScanProgress progress;  ///< optional totals/phase for the progress line (findings/progress.h)
 
   /// Thread-safe. Findings beyond the per-scan cap are counted, not stored.
   void add_finding(Finding f);
   std::vector<Finding> take_findings();
+  /// Streaming (jsonl): findings go to `sink` (called under the context's lock) instead of
+  /// being stored. Set by run_scan before the source runs.
+  void set_sink(std::function<void(Finding&&)> sink) { sink_ = std::move(sink); }
   /// Marks the scan incomplete with a reason shown in every report. `fault` = coverage was
   /// lost by an error (unreadable/corrupt input): exit 3 even without --strict. A known,
   /// expected limit (a shallow clone's boundary) passes fault=false: exit 3 only with --strict.
@@ -79,6 +97,7 @@ class ScanContext {
   const ScanOptions& opts_;
   std::mutex mu_;
   std::vector<Finding> findings_;
+  std::function<void(Finding&&)> sink_;
   std::uint64_t dropped_ = 0;
   bool incomplete_fault_ = false;
 };
