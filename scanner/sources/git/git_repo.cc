@@ -1,5 +1,10 @@
 #include "sources/git/git_repo.h"
 
+#include "sources/git/safe_odb.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -48,7 +53,12 @@ Result<Repo> open_repository(const std::string& path) {
   git_repository* raw = nullptr;
   // No GIT_REPOSITORY_OPEN_FROM_ENV: GIT_DIR & co. must not redirect the scan.
   const int rc = git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
-  if (rc == GIT_EOWNER)
+  // libgit2 1.5.1 reports a refused owner as GIT_ENOTFOUND "config value 'safe.directory'
+  // was not found" (later versions: GIT_EOWNER); both mean the ownership check refused it.
+  const bool owner_refused =
+      rc == GIT_EOWNER ||
+      (rc == GIT_ENOTFOUND && last_git_error_text().find("safe.directory") != std::string::npos);
+  if (owner_refused)
     return Error::usage(
         "'" + path + "': the repository is owned by another user and libgit2 refuses to open it "
         "(the same protection as git's safe.directory). If you trust this repository, pass "
@@ -62,6 +72,7 @@ Result<Repo> open_repository(const std::string& path) {
   if (r.common_dir.empty()) r.common_dir = r.git_dir;
   r.bare = git_repository_is_bare(raw) != 0;
   if (const char* wd = git_repository_workdir(raw)) r.workdir = wd;
+  if (auto s = install_safe_odb(raw, r.common_dir + "objects"); !s) return s.error();
 
   std::ifstream in(r.common_dir + "shallow", std::ios::binary);
   if (in) {
@@ -77,7 +88,9 @@ Result<RepoPtr> reopen(const Repo& r) {
   const int rc = git_repository_open_ext(&raw, r.git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
                                          nullptr);
   if (rc != 0) return git_error("cannot reopen repository '" + r.git_dir + "'", rc);
-  return RepoPtr(raw);
+  RepoPtr repo(raw);
+  if (auto s = install_safe_odb(raw, r.common_dir + "objects"); !s) return s.error();
+  return repo;
 }
 
 Result<git_oid> resolve_commit(git_repository* repo, const std::string& rev) {
