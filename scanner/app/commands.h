@@ -11,5 +11,6 @@ void add_stdin_command(CLI::App& root, int& rc);
 void add_rules_command(CLI::App& root, int& rc);
 void add_version_command(CLI::App& root, int& rc);
 void add_git_command(CLI::App& root, int& rc);
+void add_verify_command(CLI::App& root, int& rc);  // verify + revoke (cmd_verify.cc)
 
 }  // namespace glpatrol

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_rules_command(app, rc);
   add_version_command(app, rc);
   add_git_command(app, rc);
+  add_verify_command(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

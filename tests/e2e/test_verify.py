@@ -1,0 +1,429 @@
+"""End-to-end tests of --verify, `glpatrol verify` and `glpatrol revoke` against a loopback
+fake GitLab (tests/support/fake_gitlab.py). No test talks to anything but 127.0.0.1.
+Tokens are generated at run time (glp.py)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+import glp  # noqa: E402
+from fake_gitlab import FakeGitLab  # noqa: E402
+
+# The tests control every network-relevant variable themselves.
+for var in ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+            "NO_PROXY", "GITLAB_CI", "CI_SERVER_URL"):
+    os.environ.pop(var, None)
+
+SELF = "/api/v4/personal_access_tokens/self"
+USER = "/api/v4/user"
+
+
+def check_no_secret(p, tokens):
+    """No raw token in stdout or stderr (reports are redacted by default)."""
+    for t in tokens:
+        assert t not in p.out and t not in p.err, "raw token leaked into output"
+
+
+def by_sha(doc):
+    return {f["secret_sha256"]: f for f in doc["findings"]}
+
+
+def sha(t):
+    import hashlib
+    return hashlib.sha256(t.encode()).hexdigest()
+
+
+def scan_tree(files, args, **kw):
+    with glp.TempDir() as d:
+        for name, text in files.items():
+            glp.write(os.path.join(d, name), text)
+        return glp.run_json(["dir", d] + list(args), **kw)
+
+
+def test_statuses_metadata_and_request_counts():
+    srv = FakeGitLab()
+    broad = glp.pat()          # api scope, no expiry, created long ago
+    narrow = glp.routable()    # read_repository only, recent, expiring
+    revoked, expired, unknown = glp.pat(), glp.pat(), glp.pat()
+    old, old_narrow, forbidden = glp.pat(), glp.pat(), glp.pat()
+    err500, html, huge = glp.pat(), glp.pat(), glp.pat()
+    srv.add(broad, "active", name="deploy bot", scopes=["api", "write_repository"], expires_at=None,
+            created_at="2024-01-02T03:04:05.000Z", last_used_at="2024-02-01T00:00:00.000Z",
+            user_id=12, username="root", is_admin=True)
+    srv.add(narrow, "active", name="reader", scopes=["read_repository"], expires_at="2099-01-01",
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            last_used_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()), user_id=13)
+    srv.add(revoked, "revoked")
+    srv.add(expired, "expired")
+    srv.add(old, "old", scopes=["read_user"], user_id=14, username="bob")
+    srv.add(old_narrow, "old", scopes=["read_repository"])
+    srv.add(forbidden, "forbidden-self")
+    srv.add(err500, "error500")
+    srv.add(html, "html")
+    srv.add(huge, "huge")
+    all_tokens = [broad, narrow, revoked, expired, unknown, old, old_narrow, forbidden, err500, html, huge]
+    with srv:
+        files = {f"f{i}.txt": f"token = {t}\n" for i, t in enumerate(all_tokens)}
+        # The broad token leaks three times: still one request per endpoint.
+        files["dup1.env"] = f"A={broad}\nB={broad}\n"
+        p = scan_tree(files, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        check_no_secret(p, all_tokens)
+        f = by_sha(p.doc)
+        v = {t: f[sha(t)]["verification"] for t in all_tokens}
+        # every place of a token carries the same result
+        places = [x for x in p.doc["findings"] if x["secret_sha256"] == sha(broad)]
+        assert len(places) == 3 and all(x["verification"] == places[0]["verification"] for x in places)
+
+        b = v[broad]
+        assert b["status"] == "active", b
+        assert b["host"] == srv.url and b["checked_at"].endswith("Z")
+        assert b["token_name"] == "deploy bot" and b["scopes"] == ["api", "write_repository"]
+        assert b["expires_at"] is None and b["created_at"].startswith("2024-01-02")
+        assert b["user_id"] == 12 and b["username"] == "root" and b["is_admin"] is True
+        for flag in ("no-expiry", "not-rotated", "unused-90d", "broad-scope", "admin-owner"):
+            assert flag in b["risk_flags"], (flag, b["risk_flags"])
+        assert f[sha(broad)]["severity"] == "critical"
+
+        n = v[narrow]
+        assert n["status"] == "active" and n["scopes"] == ["read_repository"]
+        assert n["username"] is None  # read_repository may not read /user: not asked
+        assert "over-max-lifetime" in n["risk_flags"] and "broad-scope" not in n["risk_flags"]
+        assert "no-expiry" not in n["risk_flags"] and "not-rotated" not in n["risk_flags"]
+        assert f[sha(narrow)]["severity"] == "high"
+
+        assert v[revoked]["status"] == "revoked" and f[sha(revoked)]["severity"] == "low"
+        assert v[expired]["status"] == "expired" and f[sha(expired)]["severity"] == "low"
+        assert v[unknown]["status"] == "invalid"
+        assert v[old]["status"] == "active" and v[old]["username"] == "bob" and v[old]["user_id"] == 14
+        assert v[old_narrow]["status"] == "active" and "insufficient_scope" in v[old_narrow]["reason"]
+        assert v[forbidden]["status"] == "active"
+        assert v[err500]["status"] == "unknown" and "500" in v[err500]["reason"]
+        assert v[html]["status"] == "unknown" and "HTTP 200" in v[html]["reason"]
+        assert v[huge]["status"] == "unknown" and "size cap" in v[huge]["reason"]
+        # revoked/expired/invalid are still findings (the leak happened): exit code 1 above.
+
+        # exact request counts per token
+        expect = {broad: 2, narrow: 1, revoked: 1, expired: 1, unknown: 1, old: 2, old_narrow: 2,
+                  forbidden: 1, err500: 1, html: 1, huge: 1}
+        for t, want in expect.items():
+            assert srv.count(t) == want, (t[:8], srv.count(t), want)
+        assert srv.count(broad, SELF) == 1 and srv.count(broad, USER) == 1
+        for r in srv.all_requests():
+            assert r["method"] == "GET" and r["via"] == "bearer" and not r["query"], r
+            for t in all_tokens:
+                assert t not in r["raw_path"]
+        meta = p.doc["scan"]["verification"]
+        assert meta["hosts"] == [srv.url] and meta["unique_tokens"] == len(all_tokens)
+        assert meta["requests"] == sum(expect.values())
+
+
+def test_rate_limit_then_success():
+    srv = FakeGitLab()
+    t = glp.pat()
+    srv.add(t, "ratelimit", n=1, retry_after=1, scopes=["read_repository"])
+    with srv:
+        t0 = time.time()
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        assert time.time() - t0 >= 1.0
+        assert p.doc["findings"][0]["verification"]["status"] == "active"
+        assert srv.count(t) == 2
+
+
+def test_rate_limit_forever_is_unknown_and_bounded():
+    srv = FakeGitLab()
+    t = glp.pat()
+    srv.add(t, "ratelimit", n=10 ** 6, retry_after=1)
+    with srv:
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        v = p.doc["findings"][0]["verification"]
+        assert v["status"] == "unknown" and "429" in v["reason"], v
+        assert srv.count(t) == 4  # 1 + 3 bounded retries
+        # a Retry-After beyond the budget is not waited for
+        t2 = glp.pat()
+        srv.add(t2, "ratelimit", n=10 ** 6, retry_after=3600)
+        t0 = time.time()
+        p = scan_tree({"a.txt": t2}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        assert time.time() - t0 < 10
+        assert p.doc["findings"][0]["verification"]["status"] == "unknown"
+        assert srv.count(t2) == 1
+
+
+def test_timeout_and_budget():
+    srv = FakeGitLab()
+    slow = glp.pat()
+    srv.add(slow, "slow", delay=4)
+    with srv:
+        t0 = time.time()
+        p = scan_tree({"a.txt": slow}, ["--verify", "--gitlab-url", srv.url, "--verify-timeout", "1"],
+                      check_rc=1)
+        assert time.time() - t0 < 3.5
+        v = p.doc["findings"][0]["verification"]
+        assert v["status"] == "unknown" and "imeout" in v["reason"], v
+        assert srv.count(slow) == 1
+        # total budget: 6 slow tokens, 1 at a time, budget 2 s -> the rest are unknown unasked
+        many = [glp.pat() for _ in range(6)]
+        for m in many:
+            srv.add(m, "slow", delay=4)
+        t0 = time.time()
+        p = scan_tree({f"m{i}": m for i, m in enumerate(many)},
+                      ["--verify", "--gitlab-url", srv.url, "--verify-timeout", "1.5",
+                       "--verify-budget", "2", "--verify-concurrency", "1"], check_rc=1)
+        assert time.time() - t0 < 5
+        st = [f["verification"]["status"] for f in p.doc["findings"]]
+        assert st == ["unknown"] * 6
+        assert sum(srv.count(m) for m in many) <= 2
+        assert any("budget" in f["verification"]["reason"] for f in p.doc["findings"])
+
+
+def test_redirect_is_not_followed():
+    target = FakeGitLab()
+    srv = FakeGitLab()
+    t = glp.pat()
+    with target, srv:
+        target.add(t, "active")
+        srv.add(t, "redirect", location=target.url)
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        v = p.doc["findings"][0]["verification"]
+        assert v["status"] == "unknown" and "redirect" in v["reason"], v
+        assert srv.count(t) == 1
+        assert target.count() == 0, "redirect target received a request"
+
+
+def test_host_in_scanned_content_is_never_contacted():
+    attacker = FakeGitLab()
+    srv = FakeGitLab()
+    t = glp.pat()
+    with attacker, srv:
+        attacker.add(t, "active")
+        srv.add(t, "active", scopes=["read_repository"])
+        text = (f'gitlab_url = "{attacker.url}"\nCI_SERVER_URL={attacker.url}\n'
+                f'remote = {attacker.url}/group/project.git\ntoken = "{t}"\n')
+        # the configured host comes from GitLab CI's environment
+        p = scan_tree({"config.toml": text}, ["--verify"], check_rc=1,
+                      env={"GITLAB_CI": "true", "CI_SERVER_URL": srv.url})
+        assert p.doc["findings"][0]["verification"]["host"] == srv.url
+        assert srv.count(t) == 1 and attacker.count() == 0
+        assert srv.url in p.err  # --verify says which host it contacts
+        # an explicit --gitlab-url wins over CI_SERVER_URL
+        p = scan_tree({"config.toml": text}, ["--verify", "--gitlab-url", srv.url], check_rc=1,
+                      env={"GITLAB_CI": "true", "CI_SERVER_URL": attacker.url})
+        assert attacker.count() == 0
+
+
+def test_https_requires_trusted_certificate():
+    srv = FakeGitLab(tls=True)
+    t = glp.pat()
+    srv.add(t, "active", scopes=["read_api"])
+    with srv:
+        assert srv.url.startswith("https://")
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        v = p.doc["findings"][0]["verification"]
+        assert v["status"] == "unknown" and ("certificate" in v["reason"] or "SSL" in v["reason"]), v
+        assert srv.count(t) == 0  # the TLS handshake failed before the token was sent
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url, "--ca-bundle", srv.cert],
+                      check_rc=1)
+        v = p.doc["findings"][0]["verification"]
+        assert v["status"] == "active" and v["username"] == "alice", v
+        assert srv.count(t) == 2
+
+
+def test_plain_http_only_to_loopback():
+    t = glp.pat()
+    for url in ("http://gitlab.example.com", "http://10.0.0.1:8080", "ftp://127.0.0.1",
+                "https://user:pw@gitlab.example.com", "https://gitlab.example.com/?x=1"):
+        with glp.TempDir() as d:
+            glp.write(os.path.join(d, "a.txt"), t)
+            p = glp.run(["dir", d, "--verify", "--gitlab-url", url], check_rc=2)
+        check_no_secret(p, [t])
+        assert "GitLab URL" in p.err
+    p = glp.run(["verify", "--gitlab-url", "http://gitlab.example.com"], stdin=t.encode(), check_rc=2)
+    assert "loopback" in p.err
+
+
+def test_network_down_keeps_exit_code_and_report():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    t = glp.pat()
+    plain = scan_tree({"a.txt": t}, [], check_rc=1)
+    p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", f"http://127.0.0.1:{port}"], check_rc=1)
+    check_no_secret(p, [t])
+    v = p.doc["findings"][0]["verification"]
+    assert v["status"] == "unknown" and v["reason"], v
+    assert p.doc["scan"]["complete"] is True and plain.doc["scan"]["complete"] is True
+    # clean trees stay clean
+    with glp.TempDir() as d:
+        glp.write(os.path.join(d, "a.txt"), "nothing here\n")
+        glp.run(["dir", d, "--verify", "--gitlab-url", f"http://127.0.0.1:{port}"], check_rc=0)
+
+
+def test_scan_without_verify_opens_no_socket():
+    if not shutil.which("strace"):
+        raise AssertionError("strace is required (build.sh installs it)")
+    t = glp.pat()
+    with glp.TempDir() as d:
+        glp.write(os.path.join(d, "a.txt"), f"token={t}\n")
+        log = os.path.join(d, "strace.log")
+        p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", log, glp.BIN,
+                            "dir", d, "-q", "--gitlab-url", "http://127.0.0.1:9"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.returncode == 1, p.stderr
+        calls = [l for l in open(log) if "socket(" in l or "connect(" in l]
+        assert calls == [], calls
+        # control: the same run with --verify does open one
+        p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", log, glp.BIN,
+                            "dir", d, "-q", "--verify", "--gitlab-url", "http://127.0.0.1:9"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.returncode == 1
+        assert any("connect(" in l for l in open(log))
+
+
+def test_verify_command():
+    srv = FakeGitLab()
+    live, dead = glp.pat(), glp.pat()
+    srv.add(live, "active", scopes=["api"])
+    srv.add(dead, "revoked")
+    with srv:
+        p = glp.run_json(["verify", "--gitlab-url", srv.url, live, dead], check_rc=1)
+        check_no_secret(p, [live, dead])
+        st = {f["secret_sha256"]: f["verification"]["status"] for f in p.doc["findings"]}
+        assert st == {sha(live): "active", sha(dead): "revoked"}
+        assert p.doc["findings"][0]["location"]["kind"] if "location" in p.doc["findings"][0] else True
+        # stdin, one per line, with blank lines, comments and a duplicate: one request each
+        before = srv.count(dead)
+        p = glp.run_json(["verify", "--gitlab-url", srv.url],
+                         stdin=f"# leaked in #123\n\n{dead}\n{dead}\r\n".encode(), check_rc=0)
+        assert [f["verification"]["status"] for f in p.doc["findings"]] == ["revoked", "revoked"]
+        assert srv.count(dead) == before + 1
+        # not a GitLab token: unverifiable, nothing sent
+        n = srv.count()
+        p = glp.run_json(["verify", "--gitlab-url", srv.url, "hello-world-123"], check_rc=0)
+        assert p.doc["findings"][0]["verification"]["status"] == "unverifiable"
+        assert srv.count() == n
+        # human output
+        p = glp.run(["verify", "--gitlab-url", srv.url, live], check_rc=1)
+        assert "active" in p.out and "broad-scope" in p.out
+        check_no_secret(p, [live])
+        # unreachable host: exit 3 (could not be determined)
+        glp.run(["verify", "--gitlab-url", "http://127.0.0.1:9", live], check_rc=3)
+        glp.run(["verify", "--gitlab-url", srv.url], stdin=b"", check_rc=2)
+
+
+def test_other_kinds_job_session_runner():
+    srv = FakeGitLab()
+    job = glp.token("gitlab.job_token")
+    runner = glp.token("gitlab.runner_auth")
+    reg = glp.token("gitlab.runner_registration")
+    cookie = glp.rand(glp.HEX, 32)
+    deploy = glp.token("gitlab.deploy_token")
+    srv.add(job, "job")
+    srv.add(runner, "runner")
+    srv.add(cookie, "session", user_id=3, username="carol", is_admin=False)
+    with srv:
+        files = {"ci.env": f"CI_JOB_TOKEN={job}\nRUNNER={runner}\nREG={reg}\nDEPLOY={deploy}\n",
+                 "cookies.txt": "Cookie: _gitlab_session=" + cookie + "; path=/\n"}
+        p = scan_tree(files, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        check_no_secret(p, [job, runner, reg, cookie, deploy])
+        f = by_sha(p.doc)
+        vj = f[sha(job)]["verification"]
+        assert vj["status"] == "active" and vj["username"] == "alice", vj
+        assert srv.count(job, "/api/v4/job") == 1 and srv.all_requests()[0]
+        vs = f[sha(cookie)]["verification"]
+        assert vs["status"] == "active" and vs["username"] == "carol", vs
+        assert f[sha(cookie)]["severity"] == "critical"
+        assert f[sha(runner)]["verification"]["status"] == "unverifiable"
+        assert "--verify-runners" in f[sha(runner)]["verification"]["reason"]
+        assert srv.count(runner) == 0, "runner token checked without opt-in"
+        assert f[sha(reg)]["verification"]["status"] == "unverifiable" and srv.count(reg) == 0
+        assert f[sha(deploy)]["verification"]["status"] == "unverifiable" and srv.count(deploy) == 0
+        vias = {r["token"]: r["via"] for r in srv.all_requests()}
+        assert vias[job] == "job-token" and vias[cookie] == "cookie"
+        # with the opt-in: one POST /runners/verify, token in the form body
+        p = scan_tree(files, ["--verify", "--verify-runners", "--gitlab-url", srv.url], check_rc=1)
+        assert by_sha(p.doc)[sha(runner)]["verification"]["status"] == "active"
+        assert srv.count(runner, "/api/v4/runners/verify", "POST") == 1 and srv.count(runner) == 1
+        assert srv.count(reg) == 0
+
+
+def test_multiple_hosts():
+    a, b = FakeGitLab(), FakeGitLab()
+    t, nowhere = glp.pat(), glp.pat()
+    with a, b:
+        b.add(t, "active", scopes=["read_repository"])
+        p = scan_tree({"a.txt": f"{t}\n{nowhere}\n"},
+                      ["--verify", "--gitlab-url", a.url, "--gitlab-url", b.url + "/"], check_rc=1)
+        f = by_sha(p.doc)
+        assert f[sha(t)]["verification"]["status"] == "active"
+        assert f[sha(t)]["verification"]["host"] == b.url
+        assert f[sha(nowhere)]["verification"]["status"] == "invalid"
+        assert "all 2" in f[sha(nowhere)]["verification"]["reason"]
+        assert a.count(t) == 1 and b.count(t) == 1 and a.count(nowhere) == 1 and b.count(nowhere) == 1
+
+
+def test_proxy_from_environment():
+    origin, proxy = FakeGitLab(), FakeGitLab()
+    t = glp.pat()
+    with origin, proxy:
+        proxy.add(t, "active", scopes=["read_repository"])
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", origin.url], check_rc=1,
+                      env={"http_proxy": proxy.url})
+        assert p.doc["findings"][0]["verification"]["status"] == "active"
+        reqs = proxy.all_requests()
+        assert len(reqs) == 1 and reqs[0]["proxied"] and reqs[0]["raw_path"].startswith(origin.url)
+        assert origin.count() == 0
+        # no_proxy covering the host: direct
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", origin.url], check_rc=1,
+                      env={"http_proxy": proxy.url, "no_proxy": "127.0.0.1"})
+        assert origin.count() == 1 and len(proxy.all_requests()) == 1
+
+
+def test_revoke():
+    srv = FakeGitLab()
+    live, gone, job = glp.pat(), glp.pat(), glp.token("gitlab.job_token")
+    srv.add(live, "active", name="leaked", scopes=["api"])
+    srv.add(gone, "revoked")
+    with srv:
+        # dry run: nothing is sent
+        p = glp.run(["revoke", "--gitlab-url", srv.url, live, gone, job], check_rc=0)
+        check_no_secret(p, [live, gone, job])
+        assert "dry run" in p.out and "would revoke" in p.out
+        assert srv.count() == 0
+        p = glp.run(["revoke", "--gitlab-url", srv.url], stdin=f"{live}\n".encode(), check_rc=0)
+        assert srv.count() == 0
+        # --yes: GET self (to find the host), then DELETE self; never rotate
+        p = glp.run(["revoke", "--yes", "--gitlab-url", srv.url, live, gone], check_rc=0)
+        check_no_secret(p, [live, gone])
+        assert "revoked" in p.out and "leaked" in p.out
+        assert srv.count(live, SELF, "DELETE") == 1 and srv.count(gone, SELF, "DELETE") == 0
+        assert not any("rotate" in r["path"] for r in srv.all_requests())
+        p = glp.run_json(["verify", "--gitlab-url", srv.url, live], check_rc=0)
+        assert p.doc["findings"][0]["verification"]["status"] == "revoked"
+        # a token that cannot revoke itself: reported, exit 1 (action still needed)
+        p = glp.run(["revoke", "--yes", "--gitlab-url", srv.url, job], check_rc=1)
+        assert "cannot revoke itself" in p.out and srv.count(job) == 0
+
+
+if __name__ == "__main__":
+    glp.main([
+        test_statuses_metadata_and_request_counts,
+        test_rate_limit_then_success,
+        test_rate_limit_forever_is_unknown_and_bounded,
+        test_timeout_and_budget,
+        test_redirect_is_not_followed,
+        test_host_in_scanned_content_is_never_contacted,
+        test_https_requires_trusted_certificate,
+        test_plain_http_only_to_loopback,
+        test_network_down_keeps_exit_code_and_report,
+        test_scan_without_verify_opens_no_socket,
+        test_verify_command,
+        test_other_kinds_job_session_runner,
+        test_multiple_hosts,
+        test_proxy_from_environment,
+        test_revoke,
+    ])
