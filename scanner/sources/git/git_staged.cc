@@ -60,7 +60,14 @@ Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io) {
     if (path == nullptr || git_oid_is_zero(&id) || mode == GIT_FILEMODE_COMMIT) return;
     staged.push_back({path, id});
   };
+  // Blob ids the commit removes from some path: a staged blob among them is a move of content
+  // already in HEAD (a rename), so its tokens are old leaks, not new ones (in_head: true).
+  std::unordered_set<git_oid, OidHash, OidEq> removed;
   const std::size_t n = git_diff_num_deltas(diff.get());
+  for (std::size_t i = 0; i < n; ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+    if (d->status == GIT_DELTA_DELETED || d->status == GIT_DELTA_MODIFIED) removed.insert(d->old_file.id);
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
     switch (d->status) {
@@ -122,7 +129,8 @@ Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io) {
         f.location_kind = "blob";
         f.path = s.path;
         f.blob_id = oid_hex(s.blob);
-        f.in_head = have_head && head_content.find(f.secret) != std::string::npos;
+        f.in_head = removed.count(s.blob) != 0 ||
+                    (have_head && head_content.find(f.secret) != std::string::npos);
         io.add_finding(std::move(f));
       }
     }
