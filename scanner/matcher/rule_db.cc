@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view kPrebuiltMagic = "GLPATROL-HSDB-1\n";
 
 /// Identifies a compiled database: every expanded pattern, its flags and the engine version.
-std::string database_key(const std::vector<std::string>& expanded) {
+std::string database_key(const std::vector<std::string>& expanded) {  // prefilters
   std::string all(hs_version());
   for (const auto& e : expanded) {
     all += '\0';
@@ -44,13 +44,15 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
   if (auto s = validate_prefixes(set.prefixes); !s) return s.error();
   if (set.rules.empty()) return Error::config("no rules to compile");
   RuleDb db;
-  std::vector<std::string> expanded;
+  std::vector<std::string> expanded;   // Hyperscan prefilter per rule
+  std::vector<std::string> exact;      // confirmation pattern per rule
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
   expanded.reserve(set.rules.size());
   for (std::size_t i = 0; i < set.rules.size(); ++i) {
     const Rule& r = set.rules[i];
-    expanded.push_back(expand_pattern(r, set.prefixes));
+    expanded.push_back(expand_prefilter(r, set.prefixes));
+    exact.push_back(expand_pattern(r, set.prefixes));
     // Byte mode (no UTF8/UCP): matches Go/PCRE ASCII classes, defined on binary input.
     flags.push_back(0);
     ids.push_back(static_cast<unsigned>(i));
@@ -58,23 +60,34 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
   for (auto& e : expanded) exprs.push_back(e.c_str());
 
   // Per-pattern checks first, so an error names the rule (hs_compile_multi does too, but
-  // expression_info also gives us the width).
-  for (std::size_t i = 0; i < expanded.size(); ++i) {
+  // expression_info also gives us the width). The look-back window must cover the exact
+  // pattern as well as the prefilter.
+  auto width_of = [&](std::size_t i, const std::string& expr, const char* what) -> Result<std::size_t> {
     hs_expr_info_t* info = nullptr;
     hs_compile_error_t* err = nullptr;
-    if (hs_expression_info(exprs[i], flags[i], &info, &err) != HS_SUCCESS) {
+    if (hs_expression_info(expr.c_str(), flags[i], &info, &err) != HS_SUCCESS) {
       HsCompileError owned(err);
-      return Error::config("rule '" + set.rules[i].id + "' (" + set.rules[i].origin +
-                           "): pattern rejected by Hyperscan: " +
-                           (err ? err->message : "unknown error"));
+      return Error::config("rule '" + set.rules[i].id + "' (" + set.rules[i].origin + "): " +
+                           what + " rejected by Hyperscan: " + (err ? err->message : "unknown error"));
     }
-    std::size_t w = info->max_width == UINT_MAX ? kUnboundedWidth : info->max_width;
+    const std::size_t w = info->max_width == UINT_MAX ? kUnboundedWidth : info->max_width;
     const bool empty = info->min_width == 0;
     std::free(info);
     if (empty)
-      return Error::config("rule '" + set.rules[i].id + "': pattern can match the empty string");
-    db.widths_.push_back(w);
-    db.max_width_ = std::max(db.max_width_, w);
+      return Error::config("rule '" + set.rules[i].id + "': " + what + " can match the empty string");
+    return w;
+  };
+  for (std::size_t i = 0; i < expanded.size(); ++i) {
+    auto w = width_of(i, expanded[i], set.rules[i].prefilter.empty() ? "pattern" : "prefilter");
+    if (!w) return w.error();
+    std::size_t width = *w;
+    if (!set.rules[i].prefilter.empty()) {
+      auto we = width_of(i, exact[i], "pattern");
+      if (!we) return we.error();
+      width = std::max(width, *we);
+    }
+    db.widths_.push_back(width);
+    db.max_width_ = std::max(db.max_width_, width);
   }
 
   db.key_ = database_key(expanded);
@@ -108,7 +121,7 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
       db.confirm_.emplace_back(nullptr);
       continue;
     }
-    const std::string anchored = "(?:" + expanded[i] + ")\\z";
+    const std::string anchored = "(?:" + exact[i] + ")\\z";
     int code = 0;
     PCRE2_SIZE offset = 0;
     pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.c_str()),

@@ -36,7 +36,8 @@ namespace {
 const std::set<std::string, std::less<>> kKnownKeys = {
     "id", "name", "description", "severity", "pattern", "confirm", "charset", "routable_kind",
     "routable_version", "require_left_boundary", "require_mixed", "min_entropy", "secret_after",
-    "verify", "priority", "references", "examples", "negative_examples", "checksum_capable"};
+    "verify", "priority", "references", "examples", "negative_examples", "checksum_capable",
+    "prefilter"};
 
 Result<std::vector<std::string>> string_list(const toml::table& t, std::string_view key) {
   std::vector<std::string> out;
@@ -83,6 +84,7 @@ Result<Rule> parse_rule(const toml::table& t, const std::string& origin) {
   if (auto s = str("description", false, r.description); !s) return s.error();
   if (auto s = str("secret_after", false, r.secret_after); !s) return s.error();
   if (auto s = str("verify", false, r.verify); !s) return s.error();
+  if (auto s = str("prefilter", false, r.prefilter); !s) return s.error();
   if (r.name.empty()) r.name = r.id;
   if (r.verify.empty()) r.verify = "none:no verifier for custom rules";
   for (char c : r.id) {
@@ -220,7 +222,15 @@ void replace_all(std::string& s, std::string_view from, const std::string& to) {
 }  // namespace
 
 std::string expand_pattern(const Rule& rule, const PrefixSettings& prefixes) {
-  std::string pat = rule.pattern;
+  return expand_template(rule.pattern, prefixes);
+}
+
+std::string expand_prefilter(const Rule& rule, const PrefixSettings& prefixes) {
+  return expand_template(rule.prefilter.empty() ? rule.pattern : rule.prefilter, prefixes);
+}
+
+std::string expand_template(const std::string& pattern_template, const PrefixSettings& prefixes) {
+  std::string pat = pattern_template;
   // PAT prefixes: glpat-, custom prefixes, and each instance prefix in front of glpat-.
   std::vector<std::string> pats = {"glpat-"};
   for (const auto& p : prefixes.pat_prefixes) pats.push_back(p);

@@ -35,6 +35,10 @@ struct Rule {
   std::string description;
   Severity severity = Severity::High;
   std::string pattern;      ///< template as written, with {PAT_PREFIX} / {I} placeholders
+  /// Optional Hyperscan-only pattern (same placeholders). Contract: it matches at every end
+  /// offset where `pattern` matches (a superset); `pattern` still decides. Used where an exact
+  /// pattern makes Hyperscan's automaton slow.
+  std::string prefilter;
   ConfirmKind confirm = ConfirmKind::Regex;
   TokenCharset charset = TokenCharset::B64url;
   RoutableKind routable_kind = RoutableKind::Any;
@@ -74,6 +78,10 @@ const std::vector<Rule>& builtin_rules();
 
 /// Expands {PAT_PREFIX} and {I} in `rule.pattern` with the configured prefixes.
 std::string expand_pattern(const Rule& rule, const PrefixSettings& prefixes);
+/// The same for the Hyperscan prefilter (`rule.prefilter`, or `rule.pattern` when empty).
+std::string expand_prefilter(const Rule& rule, const PrefixSettings& prefixes);
+/// Expands the placeholders in any pattern template.
+std::string expand_template(const std::string& pattern_template, const PrefixSettings& prefixes);
 
 /// Validates prefix settings against GitLab's own constraints (charset, length <= 20).
 Status validate_prefixes(const PrefixSettings& prefixes);
