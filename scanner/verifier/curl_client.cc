@@ -148,6 +148,10 @@ class CurlClient final : public HttpClient {
     auto set = [&ok](CURLcode rc) { ok &= rc == CURLE_OK; };
     set(curl_easy_setopt(c, CURLOPT_URL, req.url.c_str()));
     set(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols));
+    // Proxies come from the environment (https_proxy, no_proxy, ...) as libcurl documents;
+    // https goes through a CONNECT tunnel, so a proxy never sees the token. Plain http (only
+    // ever loopback) is never proxied: the proxy would read the token in clear text.
+    if (sch == "http") set(curl_easy_setopt(c, CURLOPT_NOPROXY, "*"));
     set(curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https"));
     set(curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L));  // a 3xx is an answer, never followed
     set(curl_easy_setopt(c, CURLOPT_MAXREDIRS, 0L));

@@ -367,20 +367,31 @@ def test_multiple_hosts():
 
 
 def test_proxy_from_environment():
-    origin, proxy = FakeGitLab(), FakeGitLab()
+    origin, proxy = FakeGitLab(tls=True), FakeGitLab()
     t = glp.pat()
     with origin, proxy:
-        proxy.add(t, "active", scopes=["read_repository"])
-        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", origin.url], check_rc=1,
-                      env={"http_proxy": proxy.url})
-        assert p.doc["findings"][0]["verification"]["status"] == "active"
-        reqs = proxy.all_requests()
-        assert len(reqs) == 1 and reqs[0]["proxied"] and reqs[0]["raw_path"].startswith(origin.url)
-        assert origin.count() == 0
+        origin.add(t, "active", scopes=["read_repository"])
+        args = ["--verify", "--gitlab-url", origin.url, "--ca-bundle", origin.cert]
+        for var in ("https_proxy", "HTTPS_PROXY", "all_proxy"):
+            before = origin.count(t)
+            p = scan_tree({"a.txt": t}, args, check_rc=1, env={var: proxy.url})
+            assert p.doc["findings"][0]["verification"]["status"] == "active", (var, p.doc)
+            assert origin.count(t) == before + 1
+        connects = proxy.all_requests()
+        assert len(connects) == 3, connects
+        for c in connects:  # the proxy only ever saw a CONNECT to the origin, never the token
+            assert c["method"] == "CONNECT" and c["path"] == origin.url[len("https://"):] and c["token"] is None
         # no_proxy covering the host: direct
-        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", origin.url], check_rc=1,
-                      env={"http_proxy": proxy.url, "no_proxy": "127.0.0.1"})
-        assert origin.count() == 1 and len(proxy.all_requests()) == 1
+        p = scan_tree({"a.txt": t}, args, check_rc=1, env={"https_proxy": proxy.url, "no_proxy": "127.0.0.1"})
+        assert len(proxy.all_requests()) == 3 and origin.count(t) == 4
+    # plain http (loopback only) is never sent through a proxy: the proxy would read the token
+    plain, proxy2 = FakeGitLab(), FakeGitLab()
+    with plain, proxy2:
+        plain.add(t, "active", scopes=["read_repository"])
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", plain.url], check_rc=1,
+                      env={"http_proxy": proxy2.url, "all_proxy": proxy2.url})
+        assert p.doc["findings"][0]["verification"]["status"] == "active"
+        assert proxy2.count() == 0 and plain.count(t) == 1
 
 
 def test_revoke():

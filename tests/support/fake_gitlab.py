@@ -105,6 +105,9 @@ class FakeGitLab:
             def do_DELETE(self):
                 srv._handle(self, "DELETE")
 
+            def do_CONNECT(self):
+                srv._tunnel(self)
+
         class Server(ThreadingHTTPServer):
             daemon_threads = True
 
@@ -176,6 +179,38 @@ class FakeGitLab:
             self._answer(h, method, path, t, hit if t else 0)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             pass
+
+    def _tunnel(self, h):
+        """Acts as an HTTPS proxy: records the CONNECT target, then relays bytes blindly."""
+        import select
+        import socket
+        with self.lock:
+            self.requests.append({"method": "CONNECT", "path": h.path, "token": None, "via": None,
+                                  "proxied": True, "raw_path": h.path, "query": "",
+                                  "time": time.time(), "host": h.headers.get("Host", "")})
+        host, _, port = h.path.rpartition(":")
+        try:
+            upstream = socket.create_connection((host, int(port)), timeout=10)
+        except OSError:
+            return self._send(h, 502, {"message": "bad gateway"})
+        h.send_response(200, "Connection established")
+        h.end_headers()
+        client = h.connection
+        try:
+            while True:
+                r, _, _ = select.select([client, upstream], [], [], 10)
+                if not r:
+                    break
+                for s in r:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    (upstream if s is client else client).sendall(data)
+        except OSError:
+            pass
+        finally:
+            upstream.close()
+            h.close_connection = True
 
     def _send(self, h, status, obj=None, headers=None, raw=None, ctype="application/json"):
         data = raw if raw is not None else (b"" if obj is None else json.dumps(obj).encode())
