@@ -195,7 +195,9 @@ Result<std::vector<Finding>> classify(const ScanOptions& o,
       f.secret_sha256 = sha256_hex(tok);
       f.redacted = redact_token(tok, "");
     }
-    f.location_kind = where.rfind("<stdin", 0) == 0 ? "stdin" : "argument";
+    // Both are command input; the path (<argument N> / <stdin line N>) says which. The report
+    // schema's location kinds have no separate "argument".
+    f.location_kind = "stdin";
     f.path = where;
     out.push_back(std::move(f));
   }

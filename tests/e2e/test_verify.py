@@ -22,6 +22,13 @@ SELF = "/api/v4/personal_access_tokens/self"
 USER = "/api/v4/user"
 
 
+def check_schema(doc):
+    """Reports with verification results still validate against docs/report.schema.json."""
+    import jsonschema
+    with open(os.path.join(glp.SRC, "docs", "report.schema.json")) as f:
+        jsonschema.validate(doc, json.load(f))
+
+
 def check_no_secret(p, tokens):
     """No raw token in stdout or stderr (reports are redacted by default)."""
     for t in tokens:
@@ -116,6 +123,7 @@ def test_statuses_metadata_and_request_counts():
             assert r["method"] == "GET" and r["via"] == "bearer" and not r["query"], r
             for t in all_tokens:
                 assert t not in r["raw_path"]
+        check_schema(p.doc)
         meta = p.doc["scan"]["verification"]
         assert meta["hosts"] == [srv.url] and meta["unique_tokens"] == len(all_tokens)
         assert meta["requests"] == sum(expect.values())
@@ -294,6 +302,7 @@ def test_verify_command():
         check_no_secret(p, [live, dead])
         st = {f["secret_sha256"]: f["verification"]["status"] for f in p.doc["findings"]}
         assert st == {sha(live): "active", sha(dead): "revoked"}
+        check_schema(p.doc)
         assert p.doc["findings"][0]["location"]["kind"] if "location" in p.doc["findings"][0] else True
         # stdin, one per line, with blank lines, comments and a duplicate: one request each
         before = srv.count(dead)
@@ -394,6 +403,54 @@ def test_proxy_from_environment():
         assert proxy2.count() == 0 and plain.count(t) == 1
 
 
+def test_suppressed_tokens_are_not_verified():
+    srv = FakeGitLab()
+    allowed, both, plain = glp.pat(), glp.pat(), glp.pat()
+    for t in (allowed, both, plain):
+        srv.add(t, "active", scopes=["read_repository"])
+    with srv:
+        files = {"a.env": f"X={allowed}  # glpatrol:allow test fixture\n",
+                 "b.env": f"Y={both}  # glpatrol:allow\nZ={both}\n",
+                 "c.env": f"W={plain}\n"}
+        p = scan_tree(files, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        check_no_secret(p, [allowed, both, plain])
+        places = {}
+        for f in p.doc["findings"]:
+            places.setdefault(f["secret_sha256"], []).append(f)
+        a = places[sha(allowed)][0]
+        assert a["suppressed"] is not None and a["verification"] is None
+        assert srv.count(allowed) == 0, "a suppressed-only token was sent to GitLab"
+        # a token also found unsuppressed is verified once; every place shows the result
+        assert srv.count(both) == 1 and srv.count(plain) == 1
+        assert all(f["verification"]["status"] == "active" for f in places[sha(both)])
+
+
+def test_stdin_and_git_scans_verify():
+    srv = FakeGitLab()
+    t, old = glp.pat(), glp.pat()
+    srv.add(t, "active", scopes=["read_repository"])
+    srv.add(old, "revoked")
+    with srv:
+        p = glp.run_json(["stdin", "--verify", "--gitlab-url", srv.url],
+                         stdin=f"token: {t}\n".encode(), check_rc=1)
+        assert p.doc["findings"][0]["verification"]["status"] == "active"
+        with glp.TempDir() as d:
+            env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                   "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+            e = dict(os.environ, **env)
+            subprocess.run(["git", "init", "-q", d], check=True, env=e)
+            glp.write(os.path.join(d, "cfg.env"), f"T={old}\n")
+            subprocess.run(["git", "-C", d, "add", "."], check=True, env=e)
+            subprocess.run(["git", "-C", d, "commit", "-qm", "one"], check=True, env=e)
+            glp.write(os.path.join(d, "cfg.env"), f"T={t}\n")
+            subprocess.run(["git", "-C", d, "commit", "-qam", "two"], check=True, env=e)
+            p = glp.run_json(["git", d, "--verify", "--gitlab-url", srv.url], check_rc=1)
+            check_no_secret(p, [t, old])
+            st = {f["secret_sha256"]: f["verification"]["status"] for f in p.doc["findings"]}
+            assert st == {sha(t): "active", sha(old): "revoked"}, st
+            assert srv.count(t) == 2 and srv.count(old) == 1  # stdin run + git run; one each
+
+
 def test_revoke():
     srv = FakeGitLab()
     live, gone, job = glp.pat(), glp.pat(), glp.token("gitlab.job_token")
@@ -436,5 +493,7 @@ if __name__ == "__main__":
         test_other_kinds_job_session_runner,
         test_multiple_hosts,
         test_proxy_from_environment,
+        test_suppressed_tokens_are_not_verified,
+        test_stdin_and_git_scans_verify,
         test_revoke,
     ])
