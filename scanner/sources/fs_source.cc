@@ -175,6 +175,57 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
   }
 }
 
+Utf16Kind detect_utf16(std::string_view b) {
+  if (b.size() >= 2 && b[0] == '\xff' && b[1] == '\xfe') return Utf16Kind::LittleEndian;
+  if (b.size() >= 2 && b[0] == '\xfe' && b[1] == '\xff') return Utf16Kind::BigEndian;
+  // No BOM: mostly-ASCII UTF-16 has NUL in every other byte.
+  const std::size_t n = std::min<std::size_t>(b.size(), 4096) & ~std::size_t{1};
+  if (n < 64) return Utf16Kind::None;
+  std::size_t even_nul = 0, odd_nul = 0;
+  for (std::size_t i = 0; i < n; i += 2) {
+    even_nul += b[i] == '\0';
+    odd_nul += b[i + 1] == '\0';
+  }
+  const std::size_t units = n / 2;
+  if (odd_nul * 10 >= units * 7 && even_nul * 20 <= units) return Utf16Kind::LittleEndian;
+  if (even_nul * 10 >= units * 7 && odd_nul * 20 <= units) return Utf16Kind::BigEndian;
+  return Utf16Kind::None;
+}
+
+std::string narrow_utf16(std::string_view b, Utf16Kind kind) {
+  std::string out;
+  if (kind == Utf16Kind::None) return out;
+  const std::size_t start = (b.size() >= 2 && ((b[0] == '\xff' && b[1] == '\xfe') ||
+                                               (b[0] == '\xfe' && b[1] == '\xff'))) ? 2 : 0;
+  out.reserve(b.size() / 2);
+  for (std::size_t i = start; i + 1 < b.size(); i += 2) {
+    const char lo = kind == Utf16Kind::LittleEndian ? b[i] : b[i + 1];
+    const char hi = kind == Utf16Kind::LittleEndian ? b[i + 1] : b[i];
+    // ASCII code units keep their byte; anything else becomes one non-token character, so
+    // positions stay one per code unit (lines and columns remain right).
+    out += (hi == '\0' && static_cast<unsigned char>(lo) < 0x80) ? lo : '\x01';
+  }
+  return out;
+}
+
+void scan_utf16(std::string_view content, FileScanState& st, const std::string& path,
+                const std::function<void(Finding)>& sink) {
+  const Utf16Kind kind = detect_utf16(content);
+  if (kind == Utf16Kind::None) return;
+  const std::string narrow = narrow_utf16(content, kind);
+  std::vector<LocatedMatch> found;
+  if (!st.matcher.scan(narrow, found)) return;
+  const std::uint64_t bom = content.size() - narrow.size() * 2 >= 2 ? 2 : 0;
+  for (const auto& m : found) {
+    Finding f = make_finding(st.matcher.db(), m);
+    f.path = path;
+    f.location_kind = "file";
+    f.offset = bom + 2 * m.match.start;
+    f.attributes.emplace_back("encoding", kind == Utf16Kind::LittleEndian ? "utf-16le" : "utf-16be");
+    sink(std::move(f));
+  }
+}
+
 void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
                ScanStats& stats, const std::function<void(Finding)>& sink) {
   const std::string& path = file.path;
@@ -248,12 +299,14 @@ void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
       }
       bytes = *r;
     } else {
-      auto s = st.matcher.scan(std::string_view(st.buf.data(), got), st.matches);
+      const std::string_view content(st.buf.data(), got);
+      auto s = st.matcher.scan(content, st.matches);
       if (!s) {
         stats.skip({path, "scan-error", s.error().message, true});
         return;
       }
       bytes = got;
+      scan_utf16(content, st, path, sink);
     }
   } else {
     auto r = st.matcher.scan_stream(read_fd, st.matches);

@@ -54,6 +54,17 @@ struct FileScanState {
 void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
                ScanStats& stats, const std::function<void(Finding)>& sink);
 
+/// UTF-16 text (Windows tools, PowerShell output) holds tokens as every other byte. Files that
+/// start with a UTF-16 BOM, or whose first 4 KiB have NUL in ~every other byte, are also scanned
+/// narrowed to one byte per code unit (non-ASCII units become \x01); findings carry the
+/// attribute encoding=utf-16le/utf-16be and the byte offset in the original file.
+enum class Utf16Kind { None, LittleEndian, BigEndian };
+Utf16Kind detect_utf16(std::string_view bytes);
+std::string narrow_utf16(std::string_view bytes, Utf16Kind kind);
+/// Scans the narrowed form of `content` when it is UTF-16; no-op otherwise.
+void scan_utf16(std::string_view content, FileScanState& st, const std::string& path,
+                const std::function<void(Finding)>& sink);
+
 /// True when `path` matches one of `globs` (whole path or any '/'-suffix of it).
 bool path_excluded(std::string_view path, const std::vector<std::string>& globs);
 

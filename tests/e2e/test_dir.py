@@ -297,5 +297,21 @@ def test_rules_list_and_check():
         assert p.doc["findings"][0]["rule_id"] == "acme.key"
 
 
+def test_utf16_files():
+    with glp.TempDir() as d:
+        t1, t2 = glp.pat(), glp.routable()
+        glp.write(f"{d}/le.txt", b"\xff\xfe" + f"line1\r\nkey: {t1}\r\n".encode("utf-16-le"))
+        glp.write(f"{d}/be.ps1", f"$x = 1\n$t = '{t2}'\n".encode("utf-16-be"))
+        glp.write(f"{d}/nobom.txt", f"# \u00e9t\u00e9 {t1} and more text to look like a document\n".encode("utf-16-le"))
+        p = glp.run_json(["dir", d], check_rc=1)
+        got = sorted((os.path.basename(f["path"]), f["rule_id"], f["line"], f["column"], f["attributes"].get("encoding"))
+                     for f in p.doc["findings"])
+        assert got == [("be.ps1", "gitlab.pat.routable", 2, 7, "utf-16be"),
+                       ("le.txt", "gitlab.pat", 2, 6, "utf-16le"),
+                       ("nobom.txt", "gitlab.pat", 1, 7, "utf-16le")], got
+        off = {os.path.basename(f["path"]): f["offset"] for f in p.doc["findings"]}
+        assert off["le.txt"] == 2 + 2 * len("line1\r\nkey: ")
+
+
 if __name__ == "__main__":
     glp.main([v for k, v in sorted(globals().items()) if k.startswith("test_")])
