@@ -464,6 +464,16 @@ Verifier::Outcome Verifier::send(HttpRequest req, const std::string& secret) {
   }
 }
 
+std::optional<HttpResponse> Verifier::get(const GitLabHost& h, const std::string& path,
+                                          std::pair<std::string, std::string> auth,
+                                          const std::string& secret, Verification& v) {
+  HttpRequest req;
+  req.url = h.base + path;
+  req.headers = {std::move(auth)};
+  v = base(h);
+  return call(req, secret, v);
+}
+
 std::optional<HttpResponse> Verifier::call(const HttpRequest& req, const std::string& secret,
                                            Verification& v) {
   Outcome o = send(req, secret);
@@ -538,11 +548,8 @@ Verification Verifier::verify_pat(const TokenQuery& q, const GitLabHost& h) {
   // Authorization: Bearer rather than PRIVATE-TOKEN: GitLab accepts both, and libcurl never
   // forwards Authorization to another host even if a redirect were ever followed.
   const std::pair<std::string, std::string> auth{"Authorization", "Bearer " + q.secret};
-  HttpRequest req;
-  req.url = h.base + "/api/v4/personal_access_tokens/self";
-  req.headers = {auth};
-  Verification v = base(h);
-  const auto resp = call(req, q.secret, v);
+  Verification v;
+  const auto resp = get(h, "/api/v4/personal_access_tokens/self", auth, q.secret, v);
   if (!resp) return v;
   const HttpResponse& r = *resp;
   if (r.status == 200 && !r.truncated) {
@@ -600,11 +607,8 @@ Verification Verifier::verify_pat(const TokenQuery& q, const GitLabHost& h) {
 Verification Verifier::verify_user_endpoint(const TokenQuery& q, const GitLabHost& h,
                                             const std::pair<std::string, std::string>& auth,
                                             const std::string& what) {
-  HttpRequest req;
-  req.url = h.base + "/api/v4/user";
-  req.headers = {auth};
-  Verification v = base(h);
-  const auto resp = call(req, q.secret, v);
+  Verification v;
+  const auto resp = get(h, "/api/v4/user", auth, q.secret, v);
   if (!resp) return v;
   const HttpResponse& r = *resp;
   if (r.status == 200 && !r.truncated) {
@@ -628,11 +632,8 @@ Verification Verifier::verify_user_endpoint(const TokenQuery& q, const GitLabHos
 }
 
 Verification Verifier::verify_job(const TokenQuery& q, const GitLabHost& h) {
-  HttpRequest req;
-  req.url = h.base + "/api/v4/job";
-  req.headers = {{"JOB-TOKEN", q.secret}};
-  Verification v = base(h);
-  const auto resp = call(req, q.secret, v);
+  Verification v;
+  const auto resp = get(h, "/api/v4/job", {"JOB-TOKEN", q.secret}, q.secret, v);
   if (!resp) return v;
   const HttpResponse& r = *resp;
   if (r.status == 200 && !r.truncated) {

@@ -113,6 +113,10 @@ class Verifier {
   Outcome send(HttpRequest req, const std::string& secret);
   /// send(), and on failure `v` becomes unknown with the reason; nullopt then.
   std::optional<HttpResponse> call(const HttpRequest& req, const std::string& secret, Verification& v);
+  /// GET base+path with one auth header; `v` starts as this host's blank result.
+  std::optional<HttpResponse> get(const GitLabHost& h, const std::string& path,
+                                  std::pair<std::string, std::string> auth, const std::string& secret,
+                                  Verification& v);
   Verification base(const GitLabHost& h) const;
   std::chrono::milliseconds remaining() const;
 
