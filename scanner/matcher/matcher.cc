@@ -108,7 +108,9 @@ bool Matcher::confirm(std::string_view buf, std::uint32_t rule_index, std::size_
   m.end = end;
 
   if (rule.confirm == ConfirmKind::Routable) {
-    const auto tok = find_routable_ending_at(buf, end, window);
+    // The prefix (<= 20 bytes, GitLab's limit) may lie before the pattern's own width.
+    const std::size_t routable_window = window > 21 ? window - 21 : 0;
+    const auto tok = find_routable_ending_at(buf, end, routable_window);
     if (!tok) return false;  // a routable shape whose checksum fails is not a GitLab token
     if (rule.routable_version == RoutableVersion::Versioned && !tok->versioned) return false;
     if (rule.routable_version == RoutableVersion::Unversioned && tok->versioned) return false;

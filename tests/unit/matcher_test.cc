@@ -132,6 +132,21 @@ TEST_CASE("routable tokens with unknown prefixes are found by checksum") {
   CHECK(found[0].secret == rt);
 }
 
+TEST_CASE("the longest routable payload with a 20-byte unknown prefix is found whole") {
+  const std::string routing = "o=" + std::string(155, 'z');  // 157-byte payload (limit 159)
+  const std::string rt = test::routable(24, "abcdefghij-klmnopqr-", "01", routing);
+  const auto found = scan("k=" + rt + "\n");
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].secret == rt);
+  CHECK(rule_of(found[0]) == "gitlab.routable.unknown_prefix");
+  // The same through the streaming path with small windows.
+  std::string big(300000, 'x');
+  big += " " + rt + " ";
+  const auto streamed = scan_streamed(big, 65536, 4093);
+  REQUIRE(streamed.size() == 1);
+  CHECK(streamed[0].secret == rt);
+}
+
 TEST_CASE("placeholders are not findings") {
   const std::string p = test::pat_prefix();
   for (const std::string& s : {p + "xxxxxxxxxxxxxxxxxxxx", p + "XXXXXXXXXXXXXXXXXXXX",
