@@ -153,7 +153,6 @@ std::string message_text(const Finding& f, const std::string& rel_path) {
 
 json result_properties(const Finding& f) {
   json p;
-  p["fingerprint"] = fingerprint(f);
   p["secret_sha256"] = f.secret_sha256;
   p["redacted"] = json_text(f.redacted);
   p["severity"] = std::string(to_string(f.effective_severity()));
