@@ -50,7 +50,7 @@ def validate_sarif(path):
     out = path + ".validation.sarif"
     p = subprocess.run([multitool(), "validate", path, "-o", out, "--log", "ForceOverwrite",
                         "--rule-kind", "Gh;Sarif", "--max-file-size-in-kb", "512000"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=600)
+                       timeout=600, env=dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1"))
     text = p.stdout.decode("utf-8", "replace")
     assert p.returncode == 0, f"multitool failed ({p.returncode}):\n{text[-3000:]}"
     with open(out, encoding="utf-8") as f:
