@@ -258,16 +258,14 @@ void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
     return static_cast<long>(::read(fd.get(), buf, cap));
   };
   if (size <= kWholeFile) {
-    // Read whole (the file may have grown since fstat: read until EOF, streaming if needed).
-    st.buf.resize(static_cast<std::size_t>(size) + 1);
+    // Read whole. One byte more than fstat said tells whether the file grew meanwhile; a
+    // grown file is streamed from the bytes already read.
+    const std::size_t want = static_cast<std::size_t>(size) + 1;
+    char* data = st.buffer(want);
     std::size_t got = 0;
     bool error = false;
-    while (true) {
-      if (got == st.buf.size()) {
-        if (st.buf.size() > kWholeFile) break;
-        st.buf.resize(st.buf.size() * 2);
-      }
-      const ssize_t n = ::read(fd.get(), st.buf.data() + got, st.buf.size() - got);
+    while (got < want) {
+      const ssize_t n = ::read(fd.get(), data + got, want - got);
       if (n < 0) {
         if (errno == EINTR) continue;
         stats.skip({path, "unreadable", std::strerror(errno), true});
@@ -278,10 +276,10 @@ void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
       got += static_cast<std::size_t>(n);
     }
     if (error) return;
-    if (got == st.buf.size()) {
-      // Grew past the in-memory limit: stream the rest with the already-read prefix first.
+    if (got == want) {
+      // Grew since fstat: stream the rest with the already-read prefix first.
       std::size_t pos = 0;
-      const std::string prefix = st.buf.substr(0, got);
+      const std::string prefix(data, got);
       auto r = st.matcher.scan_stream(
           [&](char* out, std::size_t cap) -> long {
             if (pos < prefix.size()) {
@@ -299,7 +297,7 @@ void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
       }
       bytes = *r;
     } else {
-      const std::string_view content(st.buf.data(), got);
+      const std::string_view content(data, got);
       auto s = st.matcher.scan(content, st.matches);
       if (!s) {
         stats.skip({path, "scan-error", s.error().message, true});

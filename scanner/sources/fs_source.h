@@ -4,7 +4,9 @@
 // ignored files (a .gitignore'd .env is exactly where tokens hide). Everything not scanned is
 // recorded in ScanStats with its reason.
 #include <cstdint>
+#include <algorithm>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,8 +46,21 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
 struct FileScanState {
   explicit FileScanState(Matcher m) : matcher(std::move(m)) {}
   Matcher matcher;
-  std::string buf;
   std::vector<LocatedMatch> matches;
+
+  /// A read buffer of at least `n` bytes, reused across files and never zero-filled (a
+  /// std::string resize would memset every file's size before reading it).
+  char* buffer(std::size_t n) {
+    if (n > cap_) {
+      cap_ = std::max(n, cap_ * 2);
+      buf_ = std::make_unique_for_overwrite<char[]>(cap_);
+    }
+    return buf_.get();
+  }
+
+ private:
+  std::unique_ptr<char[]> buf_;
+  std::size_t cap_ = 0;
 };
 
 /// Opens (O_NONBLOCK; O_NOFOLLOW unless `file.via_symlink`), checks it is a regular file after
