@@ -1,6 +1,8 @@
-// libcurl implementation of HttpClient. One easy handle per request (requests are few: one per
-// unique token per host), so the client is trivially thread-safe and no state leaks between
-// tokens. Every libcurl object has exactly one RAII owner below.
+// libcurl implementation of HttpClient. Easy handles are pooled: a request borrows one, sets
+// every option afresh after curl_easy_reset (so no option, header or callback survives into
+// the next request), and returns it, which keeps its TLS connection alive for the next token
+// to the same host. The client is thread-safe: a handle serves one request at a time. Every
+// libcurl object has exactly one RAII owner below.
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "verifier/http_client.h"
 
@@ -122,8 +125,13 @@ class CurlClient final : public HttpClient {
       return Error::usage("only https URLs are allowed");
     }
 
-    EasyHandle h(curl_easy_init());
+    EasyHandle h = borrow();
     if (!h) return net("cannot create a libcurl handle");
+    struct Return {  // hands the handle back to the pool on every path out of send()
+      CurlClient* self;
+      EasyHandle& h;
+      ~Return() { self->give_back(std::move(h)); }
+    } give_back_on_exit{this, h};
     Slist headers;
     auto add_header = [&headers](const std::string& line) {
       curl_slist* next = curl_slist_append(headers.get(), line.c_str());
@@ -204,7 +212,30 @@ class CurlClient final : public HttpClient {
   }
 
  private:
+  EasyHandle borrow() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_.empty()) {
+        EasyHandle h = std::move(idle_.back());
+        idle_.pop_back();
+        return h;
+      }
+    }
+    return EasyHandle(curl_easy_init());
+  }
+  void give_back(EasyHandle h) {
+    if (!h) return;
+    // Options back to defaults now: the handle must not keep pointers to this request's
+    // headers, buffers or sink. Its connection cache survives.
+    curl_easy_reset(h.get());
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(h));
+  }
+
+  static constexpr std::size_t kMaxIdle = 32;
   CurlClientOptions opts_;
+  std::mutex mu_;
+  std::vector<EasyHandle> idle_;
 };
 
 }  // namespace
