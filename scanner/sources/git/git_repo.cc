@@ -48,7 +48,20 @@ OidSet parse_shallow_file(std::string_view text, std::vector<std::string>* bad) 
   return out;
 }
 
-Result<Repo> open_repository(const std::string& path) {
+namespace {
+Status add_object_dirs(git_repository* repo, const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return Status::ok();
+  git_odb* odb = nullptr;
+  if (int rc = git_repository_odb(&odb, repo); rc != 0) return git_error("cannot open object database", rc);
+  OdbPtr owner(odb);
+  for (const auto& d : dirs)
+    if (int rc = git_odb_add_disk_alternate(odb, d.c_str()); rc != 0)
+      return git_error("cannot add object directory '" + d + "'", rc);
+  return Status::ok();
+}
+}  // namespace
+
+Result<Repo> open_repository(const std::string& path, const std::vector<std::string>& extra_object_dirs) {
   Repo r;
   git_repository* raw = nullptr;
   // No GIT_REPOSITORY_OPEN_FROM_ENV: GIT_DIR & co. must not redirect the scan.
@@ -73,6 +86,8 @@ Result<Repo> open_repository(const std::string& path) {
   r.bare = git_repository_is_bare(raw) != 0;
   if (const char* wd = git_repository_workdir(raw)) r.workdir = wd;
   if (auto s = install_safe_odb(raw, r.common_dir + "objects"); !s) return s.error();
+  r.extra_object_dirs = extra_object_dirs;
+  if (auto s = add_object_dirs(raw, r.extra_object_dirs); !s) return s.error();
 
   std::ifstream in(r.common_dir + "shallow", std::ios::binary);
   if (in) {
@@ -90,6 +105,7 @@ Result<RepoPtr> reopen(const Repo& r) {
   if (rc != 0) return git_error("cannot reopen repository '" + r.git_dir + "'", rc);
   RepoPtr repo(raw);
   if (auto s = install_safe_odb(raw, r.common_dir + "objects"); !s) return s.error();
+  if (auto s = add_object_dirs(raw, r.extra_object_dirs); !s) return s.error();
   return repo;
 }
 

@@ -25,12 +25,15 @@ struct Repo {
   /// clone), so they are history boundaries, not corruption.
   OidSet shallow;
   std::vector<std::string> shallow_bad_lines;  ///< unparsable lines of the shallow file
+  std::vector<std::string> extra_object_dirs;  ///< alternates added on every (re)open
 };
 
 /// Opens the repository containing `path` (searching upwards like git). Never applies the
 /// environment (GIT_DIR...), never runs anything from the repository. GIT_EOWNER becomes a
 /// usage-level error that names --trust-repo-owner.
-Result<Repo> open_repository(const std::string& path);
+/// `extra_object_dirs` are added as alternate object directories (a pre-receive quarantine).
+Result<Repo> open_repository(const std::string& path,
+                             const std::vector<std::string>& extra_object_dirs = {});
 
 /// Opens the same repository again (one handle per worker thread).
 Result<RepoPtr> reopen(const Repo& r);

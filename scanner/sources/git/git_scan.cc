@@ -7,19 +7,27 @@
 #include <algorithm>
 #include <ctime>
 #include <optional>
+#include <thread>
 #include <unordered_set>
 
 #include "matcher/to_finding.h"
 #include "sources/git/blob_scanner.h"
 #include "sources/git/git_walk.h"
+#include "sources/git/pack_reader.h"
 
 namespace glpatrol {
 
 Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io);  // git_staged.cc
 
+namespace {
+bool is_range(const GitScanOptions& o) {
+  return !o.range.empty() || !o.since.empty() || !o.range_tips.empty();
+}
+}  // namespace
+
 std::string git_scan_kind(const GitScanOptions& opts) {
   if (opts.staged) return "staged";
-  if (!opts.range.empty() || !opts.since.empty()) return "range";
+  if (is_range(opts)) return "range";
   return "git";
 }
 
@@ -153,7 +161,7 @@ class HistoryScan {
     auto m = Matcher::create(io_.db);
     if (!m) return m.error();
     matcher_.emplace(std::move(*m));
-    const bool range_mode = !opts_.range.empty() || !opts_.since.empty();
+    const bool range_mode = is_range(opts_);
     nlohmann::ordered_json& gx = io_.extra["git"];
     gx["mode"] = range_mode ? "range" : (opts_.all_objects ? "all-objects" : "history");
     gx["repository"] = json_safe(r_.git_dir);
@@ -180,6 +188,15 @@ class HistoryScan {
     scanner_.emplace(r_, io_, cap);
     if (auto s = scanner_->start(io_.jobs); !s) return s;
 
+    // History mode decodes every packed blob in pack order on all workers while this thread
+    // walks commits and trees; blobs the packs did not cover (loose, alternates, corrupt)
+    // are then read through libgit2, which also reports every fault by object id.
+    // (Sharded scans read only their share of blobs, through libgit2.)
+    bulk_ = !range_mode && opts_.pack_reader && !opts_.in_shard;
+    std::thread bulk_thread;
+    if (bulk_) {
+      if (auto s = start_bulk(cap, bulk_thread); !s) return s;
+    }
     walk_graph();
     if (!range_mode) {
       std::unordered_set<std::string> tag_seen;
@@ -197,6 +214,10 @@ class HistoryScan {
           add_place(blob, kNone, kNone);
         }
       if (opts_.all_objects) gx["unreachable_blobs"] = unreachable;
+    }
+    if (bulk_) {
+      bulk_thread.join();
+      finish_bulk(gx);
     }
     scanner_->finish();
 
@@ -224,6 +245,7 @@ class HistoryScan {
   }
 
   Status setup_range(nlohmann::ordered_json& gx) {
+    if (!opts_.range_tips.empty()) return setup_tips(gx);
     std::string spec = opts_.range;
     if (spec.empty()) spec = opts_.since + "..HEAD";
     if (spec.find("...") != std::string::npos)
@@ -250,6 +272,26 @@ class HistoryScan {
     if (hidden.count(*to) == 0 && ancestors(repo_, {*to}, r_.shallow).count(*from) == 0)
       io_.stats.warn("range lower end " + a + " is not an ancestor of " + b +
                      ": scanned every commit reachable from " + b + " but not from " + a);
+    return Status::ok();
+  }
+
+  /// Pre-receive: commits reachable from the tips, stopping at (not scanning) the stops.
+  Status setup_tips(nlohmann::ordered_json& gx) {
+    std::vector<git_oid> tips;
+    OidSet stops;
+    for (const auto& t : opts_.range_tips) {
+      auto id = resolve_commit(repo_, t);
+      if (!id) return id.error();
+      tips.push_back(*id);
+    }
+    for (const auto& t : opts_.range_stops) {
+      git_oid id;
+      if (git_oid_fromstrn(&id, t.c_str(), t.size()) != 0 || t.size() != GIT_OID_HEXSZ)
+        return Error::usage("invalid stop commit id '" + t + "'");
+      stops.insert(id);
+    }
+    graph_ = collect_commits(repo_, tips, &stops, r_.shallow, fault_);
+    gx["range"] = {{"spec", "pushed"}, {"tips", opts_.range_tips}, {"stops", opts_.range_stops.size()}};
     return Status::ok();
   }
 
@@ -280,11 +322,64 @@ class HistoryScan {
     return it->second;
   }
 
+  /// Starts decoding every packed blob on io.jobs workers (a background thread drives them).
+  Status start_bulk(std::uint64_t cap, std::thread& thread) {
+    for (unsigned i = 0; i < std::max(1u, io_.jobs); ++i) {
+      auto m = Matcher::create(io_.db);
+      if (!m) return m.error();
+      bulk_matchers_.push_back(std::make_unique<Matcher>(std::move(*m)));
+      bulk_covered_.emplace_back();
+    }
+    packs_ = PackSet::open(r_.common_dir + "objects");
+    thread = std::thread([this, cap] {
+      packs_.for_each_blob(
+          static_cast<unsigned>(bulk_matchers_.size()), cap,
+          [this](unsigned w, const git_oid& id, std::string_view data) {
+            std::vector<LocatedMatch> out;
+            if (auto s = bulk_matchers_[w]->scan(data, out); !s) return;  // libgit2 re-reads it
+            bulk_covered_[w].emplace_back(id, data.size());
+            if (!out.empty()) scanner_->record(id, std::move(out));
+          },
+          [this](const git_oid& id, std::uint64_t size) {
+            std::lock_guard<std::mutex> lock(bulk_mu_);
+            too_big_.emplace(id, size);
+          });
+    });
+    return Status::ok();
+  }
+
+  /// Accounts for the blobs the packs covered and sends every other reachable blob to the
+  /// libgit2 readers (loose objects, alternates, undecodable entries, size skips).
+  void finish_bulk(nlohmann::ordered_json& gx) {
+    std::unordered_map<git_oid, std::uint64_t, OidHash, OidEq> covered;
+    std::uint64_t decoded = 0;
+    for (auto& v : bulk_covered_) {
+      decoded += v.size();
+      for (auto& [id, size] : v) covered.emplace(id, size);
+      std::vector<std::pair<git_oid, std::uint64_t>>().swap(v);
+    }
+    std::uint64_t fallback = 0;
+    for (const auto& [id, index] : blob_index_) {
+      if (auto c = covered.find(id); c != covered.end()) {
+        io_.stats.blobs.fetch_add(1, std::memory_order_relaxed);
+        io_.stats.files.fetch_add(1, std::memory_order_relaxed);
+        io_.stats.bytes.fetch_add(c->second, std::memory_order_relaxed);
+        continue;
+      }
+      if (too_big_.count(id) == 0) ++fallback;
+      scanner_->push(id);
+    }
+    gx["pack_reader"] = {{"packs", packs_.pack_count()},
+                         {"blobs_decoded", decoded},
+                         {"blobs_read_by_libgit2", fallback}};
+  }
+
   void add_place(const git_oid& blob, std::uint32_t path, std::uint32_t commit) {
     auto [it, inserted] = blob_index_.emplace(blob, static_cast<std::uint32_t>(blobs_.size()));
     if (inserted) {
       blobs_.push_back({});
-      scanner_->push(blob);
+      // --shard: other shards scan this blob (with all of its places).
+      if (!bulk_ && (!opts_.in_shard || opts_.in_shard(oid_hex(blob)))) scanner_->push(blob);
     }
     const std::uint64_t key = (static_cast<std::uint64_t>(it->second) << 32) | path;
     if (!place_seen_.insert(key).second) return;  // first introduction wins
@@ -344,6 +439,7 @@ class HistoryScan {
 
   void scan_commit_message(std::uint32_t ci) {
     const CommitNode& n = graph_.nodes[ci];
+    if (opts_.in_shard && !opts_.in_shard(oid_hex(n.id))) return;
     git_commit* raw = nullptr;
     if (git_commit_lookup(&raw, repo_, &n.id) != 0) return;
     CommitPtr c(raw);
@@ -353,6 +449,7 @@ class HistoryScan {
   }
 
   void scan_tag(const TagRef& t) {
+    if (opts_.in_shard && !opts_.in_shard(oid_hex(t.tag))) return;
     git_tag* raw = nullptr;
     if (git_tag_lookup(&raw, repo_, &t.tag) != 0) return;
     TagPtr tag(raw);
@@ -413,7 +510,7 @@ class HistoryScan {
         }
       }
     }
-    const bool range_mode = !opts_.range.empty() || !opts_.since.empty();
+    const bool range_mode = is_range(opts_);
     for (auto& f : out) {
       bool in_head = head_tokens.count(f.secret_sha256) != 0;
       if (!in_head && range_mode && !f.path.empty()) in_head = head_path_contains(f.path, f.secret);
@@ -442,6 +539,12 @@ class HistoryScan {
   std::uint64_t messages_ = 0;
   std::unordered_map<std::uint32_t, CommitInfo> commit_infos_;
   std::vector<Finding> message_findings_;
+  bool bulk_ = false;
+  PackSet packs_;
+  std::vector<std::unique_ptr<Matcher>> bulk_matchers_;
+  std::vector<std::vector<std::pair<git_oid, std::uint64_t>>> bulk_covered_;
+  std::mutex bulk_mu_;
+  std::unordered_map<git_oid, std::uint64_t, OidHash, OidEq> too_big_;
   bool head_loaded_ = false;
   OidSet head_blobs_;
   std::unordered_map<std::string, git_oid> head_paths_;
@@ -454,14 +557,14 @@ class HistoryScan {
 Status scan_git(const GitScanOptions& opts, GitScanIo& io) {
   git::LibGit2 lib;
   git::configure_libgit2(opts.trust_repo_owner);
-  if (opts.staged && (!opts.range.empty() || !opts.since.empty() || opts.all_objects))
+  if (opts.staged && (is_range(opts) || opts.all_objects || opts.in_shard))
     return Error::usage("--staged cannot be combined with --range, --since or --all-objects");
   if (!opts.range.empty() && !opts.since.empty())
     return Error::usage("--range and --since cannot be combined");
   if (opts.all_objects && (!opts.range.empty() || !opts.since.empty()))
     return Error::usage("--all-objects cannot be combined with --range or --since");
   if (opts.staged) return scan_git_staged(opts, io);
-  auto repo = git::open_repository(opts.repo);
+  auto repo = git::open_repository(opts.repo, opts.extra_object_dirs);
   if (!repo) return repo.error();
   git::HistoryScan scan(opts, io, *repo);
   return scan.run();

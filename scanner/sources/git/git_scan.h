@@ -11,6 +11,8 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/error.h"
 #include "findings/finding.h"
@@ -33,6 +35,17 @@ struct GitScanOptions {
   bool scan_messages = true;      ///< commit and annotated-tag messages
   std::uint64_t max_blob_size = 0;  ///< 0 = kMaxGitBlobSize; larger blobs are skipped
   bool pack_reader = true;        ///< decode packs with the own reader (history mode)
+  /// Range given as commit sets (pre-receive, app/cmd_hooks.cc): the commits reachable from
+  /// `range_tips` without passing a commit of `range_stops` (stops are not scanned).
+  std::vector<std::string> range_tips;
+  std::vector<std::string> range_stops;
+  /// Object directories read in addition to the repository's (a pre-receive hook's
+  /// quarantine: GIT_QUARANTINE_PATH / GIT_OBJECT_DIRECTORY); never taken from the environment
+  /// by the engine itself.
+  std::vector<std::string> extra_object_dirs;
+  /// Sharding (--shard I/N): only blobs / commit messages / tag messages whose object id
+  /// this returns true for are scanned. Empty = all.
+  std::function<bool(std::string_view key)> in_shard;
 };
 
 /// What the engine may touch of the running scan.

@@ -1,0 +1,466 @@
+#include "sources/git/pack_reader.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <list>
+#include <thread>
+#include <unordered_map>
+
+namespace glpatrol::git {
+
+namespace {
+
+constexpr std::uint8_t kCommit = 1, kTree = 2, kBlob = 3, kTag = 4, kOfsDelta = 6, kRefDelta = 7;
+constexpr int kMaxChain = 10000;                        // deeper chains are corruption
+constexpr std::size_t kCacheBudget = 48u << 20;         // delta-base cache per worker
+constexpr std::size_t kDropBehind = 32u << 20;          // release mapped pages behind the cursor
+
+std::uint32_t be32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+/// A read-only private mapping of a whole file.
+class Mapping {
+ public:
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (data_ != nullptr) ::munmap(const_cast<unsigned char*>(data_), size_);
+  }
+  bool open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return false;
+    struct stat st{};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+      ::close(fd);
+      return false;
+    }
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return false;
+    data_ = static_cast<const unsigned char*>(p);
+    size_ = static_cast<std::size_t>(st.st_size);
+    return true;
+  }
+  const unsigned char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  /// Drops resident pages of [from, to) (they are re-read from the page cache if touched
+  /// again), so RSS stays bounded while a multi-GB pack is streamed.
+  void release(std::size_t from, std::size_t to) const {
+    const std::size_t page = 4096;
+    from = (from + page - 1) / page * page;
+    to = to / page * page;
+    if (to > from && to <= size_)
+      ::madvise(const_cast<unsigned char*>(data_) + from, to - from, MADV_DONTNEED);
+  }
+
+ private:
+  const unsigned char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+struct Header {
+  std::uint8_t type = 0;
+  std::uint64_t size = 0;        // inflated size (for deltas: of the delta data)
+  std::uint64_t data = 0;        // offset of the zlib stream
+  std::uint64_t base_offset = 0; // OFS_DELTA
+  const unsigned char* base_id = nullptr;  // REF_DELTA
+};
+
+}  // namespace
+
+class PackFile {
+ public:
+  struct Entry {
+    std::uint64_t offset = 0;
+    std::uint64_t end = 0;       // next entry's offset (the zlib stream ends before it)
+    std::uint32_t idx_pos = 0;
+    std::int32_t base = -1;      // entry index of the delta base
+    std::uint32_t dependents = 0;
+    std::uint8_t raw_type = 0;
+    std::uint8_t type = 0;       // after following deltas to their base
+  };
+
+  static std::unique_ptr<PackFile> open(const std::string& idx_path, const std::string& pack_path) {
+    auto pf = std::unique_ptr<PackFile>(new PackFile());
+    if (!pf->idx_.open(idx_path) || !pf->pack_.open(pack_path)) return nullptr;
+    if (!pf->parse()) return nullptr;
+    return pf;
+  }
+
+  const Mapping& pack() const { return pack_; }
+  std::vector<Entry>& entries() { return entries_; }
+  const unsigned char* oid_at(std::uint32_t pos) const { return idx_.data() + 8 + 1024 + std::size_t{pos} * 20; }
+
+  bool header(const Entry& e, Header& h) const {
+    const unsigned char* p = pack_.data();
+    std::uint64_t at = e.offset;
+    const std::uint64_t end = e.end;
+    if (at >= end) return false;
+    unsigned c = p[at++];
+    h.type = static_cast<std::uint8_t>((c >> 4) & 7);
+    h.size = c & 15;
+    unsigned shift = 4;
+    while (c & 0x80) {
+      if (at >= end || shift > 57) return false;
+      c = p[at++];
+      h.size |= std::uint64_t{c & 0x7f} << shift;
+      shift += 7;
+    }
+    if (h.type == kOfsDelta) {
+      if (at >= end) return false;
+      c = p[at++];
+      std::uint64_t rel = c & 0x7f;
+      while (c & 0x80) {
+        if (at >= end || rel > (std::uint64_t{1} << 56)) return false;
+        c = p[at++];
+        rel = ((rel + 1) << 7) | (c & 0x7f);
+      }
+      if (rel == 0 || rel > e.offset) return false;
+      h.base_offset = e.offset - rel;
+    } else if (h.type == kRefDelta) {
+      if (at + 20 > end) return false;
+      h.base_id = p + at;
+      at += 20;
+    } else if (h.type < kCommit || h.type > kTag) {
+      return false;
+    }
+    h.data = at;
+    return true;
+  }
+
+ private:
+  PackFile() = default;
+
+  bool parse() {
+    const unsigned char* x = idx_.data();
+    const std::size_t xs = idx_.size();
+    if (xs < 8 + 1024 + 40 || std::memcmp(x, "\377tOc", 4) != 0 || be32(x + 4) != 2) return false;
+    const std::uint32_t n = be32(x + 8 + 255 * 4);
+    const std::size_t need = 8 + 1024 + std::size_t{n} * 28 + 40;
+    if (xs < need) return false;
+    const unsigned char* p = pack_.data();
+    const std::size_t ps = pack_.size();
+    if (ps < 12 + 20 || std::memcmp(p, "PACK", 4) != 0) return false;
+    const std::uint32_t ver = be32(p + 4);
+    if ((ver != 2 && ver != 3) || be32(p + 8) != n) return false;
+    const unsigned char* offs = x + 8 + 1024 + std::size_t{n} * 24;
+    const unsigned char* large = offs + std::size_t{n} * 4;
+    const std::size_t n_large = (xs - need) / 8;
+    entries_.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      std::uint64_t off = be32(offs + std::size_t{i} * 4);
+      if (off & 0x80000000u) {
+        const std::uint64_t li = off & 0x7fffffffu;
+        if (li >= n_large) return false;
+        const unsigned char* q = large + li * 8;
+        off = (std::uint64_t{be32(q)} << 32) | be32(q + 4);
+      }
+      if (off < 12 || off >= ps - 20) return false;
+      entries_[i].offset = off;
+      entries_[i].idx_pos = i;
+    }
+    std::sort(entries_.begin(), entries_.end(),
+              [](const Entry& a, const Entry& b) { return a.offset < b.offset; });
+    std::vector<std::uint32_t> pos_to_entry(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      entries_[i].end = i + 1 < n ? entries_[i + 1].offset : ps - 20;
+      pos_to_entry[entries_[i].idx_pos] = i;
+    }
+    // Bases, dependents and final types. OFS_DELTA bases always precede their deltas;
+    // REF_DELTA bases may not, hence the resolution loop below.
+    bool unresolved = false;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      Entry& e = entries_[i];
+      Header h;
+      if (!header(e, h)) continue;  // type 0: never decoded
+      e.raw_type = h.type;
+      if (h.type <= kTag) {
+        e.type = h.type;
+        continue;
+      }
+      std::int64_t base = -1;
+      if (h.type == kOfsDelta) {
+        auto it = std::lower_bound(entries_.begin(), entries_.begin() + i, h.base_offset,
+                                   [](const Entry& a, std::uint64_t off) { return a.offset < off; });
+        if (it != entries_.begin() + i && it->offset == h.base_offset) base = it - entries_.begin();
+      } else {
+        base = find(h.base_id, pos_to_entry);
+      }
+      if (base < 0 || base == i) continue;
+      e.base = static_cast<std::int32_t>(base);
+      ++entries_[static_cast<std::size_t>(base)].dependents;
+      if (entries_[static_cast<std::size_t>(base)].type != 0) e.type = entries_[static_cast<std::size_t>(base)].type;
+      else unresolved = true;
+    }
+    for (int round = 0; unresolved && round < 64; ++round) {
+      unresolved = false;
+      for (auto& e : entries_)
+        if (e.type == 0 && e.base >= 0) {
+          e.type = entries_[static_cast<std::size_t>(e.base)].type;
+          unresolved |= e.type == 0;
+        }
+    }
+    return true;
+  }
+
+  std::int64_t find(const unsigned char* id, const std::vector<std::uint32_t>& pos_to_entry) const {
+    if (id == nullptr) return -1;
+    const unsigned char* x = idx_.data();
+    const std::uint32_t lo0 = id[0] == 0 ? 0 : be32(x + 8 + (id[0] - 1) * 4);
+    std::uint32_t lo = lo0, hi = be32(x + 8 + id[0] * 4);
+    while (lo < hi) {
+      const std::uint32_t mid = lo + (hi - lo) / 2;
+      const int c = std::memcmp(oid_at(mid), id, 20);
+      if (c == 0) return pos_to_entry[mid];
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
+  }
+
+  Mapping idx_, pack_;
+  std::vector<Entry> entries_;
+};
+
+namespace {
+
+/// One decoding thread: its own zlib stream and delta-base cache.
+class Decoder {
+ public:
+  Decoder(PackFile& pf, std::uint64_t max_size) : pf_(pf), max_(max_size) {
+    ok_ = inflateInit(&zs_) == Z_OK;
+  }
+  ~Decoder() {
+    if (ok_) inflateEnd(&zs_);
+  }
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  using Data = std::shared_ptr<const std::string>;
+
+  /// The full content of entry `i`, or nullptr when it cannot be decoded.
+  Data get(std::uint32_t i, int depth = 0) {
+    auto it = cache_.find(i);
+    if (it != cache_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.pos);
+      return it->second.data;
+    }
+    if (depth > kMaxChain) return nullptr;
+    Data d = decode(i, depth);
+    if (d && pf_.entries()[i].dependents > 0 && d->size() <= kCacheBudget / 4) put(i, d);
+    return d;
+  }
+
+ private:
+  Data decode(std::uint32_t i, int depth) {
+    if (!ok_) return nullptr;
+    const auto& e = pf_.entries()[i];
+    Header h;
+    if (!pf_.header(e, h)) return nullptr;
+    if (h.type <= kTag) {
+      if (h.size > max_) return nullptr;
+      auto out = std::make_shared<std::string>();
+      out->resize(static_cast<std::size_t>(h.size));
+      if (!inflate_to(h.data, e.end, out->data(), out->size())) return nullptr;
+      return out;
+    }
+    if (e.base < 0 || h.size > (max_ + (max_ >> 1) + 64)) return nullptr;
+    Data base = get(static_cast<std::uint32_t>(e.base), depth + 1);
+    if (!base) return nullptr;
+    delta_.resize(static_cast<std::size_t>(h.size));
+    if (!inflate_to(h.data, e.end, delta_.data(), delta_.size())) return nullptr;
+    auto out = std::make_shared<std::string>();
+    if (!apply_delta(*base, delta_, *out, max_)) return nullptr;
+    return out;
+  }
+
+  bool inflate_to(std::uint64_t from, std::uint64_t to, char* out, std::size_t size) {
+    if (inflateReset(&zs_) != Z_OK) return false;
+    char dummy;
+    zs_.next_in = const_cast<Bytef*>(pf_.pack().data() + from);
+    zs_.avail_in = static_cast<uInt>(std::min<std::uint64_t>(to - from, 0xffffffffu));
+    zs_.next_out = reinterpret_cast<Bytef*>(size == 0 ? &dummy : out);
+    zs_.avail_out = static_cast<uInt>(size == 0 ? 1 : size);
+    if (size > 0xffffffffu) return false;
+    const int rc = inflate(&zs_, Z_FINISH);
+    return rc == Z_STREAM_END && zs_.total_out == size;
+  }
+
+  void put(std::uint32_t i, const Data& d) {
+    const std::string* v = d.get();
+    if (v == nullptr) return;
+    lru_.push_front(i);
+    cache_.emplace(i, Slot{d, lru_.begin()});
+    bytes_ += v->size();
+    while (bytes_ > kCacheBudget && lru_.size() > 1) {
+      const std::uint32_t victim = lru_.back();
+      lru_.pop_back();
+      auto it = cache_.find(victim);
+      if (it == cache_.end()) continue;
+      if (const std::string* old = it->second.data.get()) bytes_ -= old->size();
+      cache_.erase(it);
+    }
+  }
+
+  struct Slot {
+    Data data;
+    std::list<std::uint32_t>::iterator pos;
+  };
+  PackFile& pf_;
+  std::uint64_t max_;
+  z_stream zs_{};
+  bool ok_ = false;
+  std::string delta_;
+  std::unordered_map<std::uint32_t, Slot> cache_;
+  std::list<std::uint32_t> lru_;
+  std::size_t bytes_ = 0;
+};
+
+bool read_varint(std::string_view d, std::size_t& at, std::uint64_t& v) {
+  v = 0;
+  unsigned shift = 0;
+  while (true) {
+    if (at >= d.size() || shift > 63) return false;
+    const auto c = static_cast<unsigned char>(d[at++]);
+    v |= std::uint64_t{c & 0x7fu} << shift;
+    shift += 7;
+    if ((c & 0x80) == 0) return true;
+  }
+}
+
+}  // namespace
+
+bool apply_delta(std::string_view base, std::string_view delta, std::string& out,
+                 std::uint64_t max_size) {
+  std::size_t at = 0;
+  std::uint64_t src_size = 0, dst_size = 0;
+  if (!read_varint(delta, at, src_size) || !read_varint(delta, at, dst_size)) return false;
+  if (src_size != base.size() || dst_size > max_size) return false;
+  out.resize(static_cast<std::size_t>(dst_size));
+  std::size_t w = 0;
+  while (at < delta.size()) {
+    const auto op = static_cast<unsigned char>(delta[at++]);
+    if (op & 0x80) {
+      std::uint64_t off = 0, len = 0;
+      for (unsigned b = 0; b < 4; ++b)
+        if (op & (1u << b)) {
+          if (at >= delta.size()) return false;
+          off |= std::uint64_t{static_cast<unsigned char>(delta[at++])} << (8 * b);
+        }
+      for (unsigned b = 0; b < 3; ++b)
+        if (op & (0x10u << b)) {
+          if (at >= delta.size()) return false;
+          len |= std::uint64_t{static_cast<unsigned char>(delta[at++])} << (8 * b);
+        }
+      if (len == 0) len = 0x10000;
+      if (off + len > base.size() || w + len > out.size()) return false;
+      std::memcpy(out.data() + w, base.data() + off, static_cast<std::size_t>(len));
+      w += static_cast<std::size_t>(len);
+    } else if (op != 0) {
+      if (at + op > delta.size() || w + op > out.size()) return false;
+      std::memcpy(out.data() + w, delta.data() + at, op);
+      at += op;
+      w += op;
+    } else {
+      return false;  // reserved opcode
+    }
+  }
+  return w == out.size();
+}
+
+PackSet::PackSet() = default;
+PackSet::PackSet(PackSet&&) noexcept = default;
+PackSet& PackSet::operator=(PackSet&&) noexcept = default;
+PackSet::~PackSet() = default;
+
+PackSet PackSet::open(const std::string& objects_dir) {
+  PackSet set;
+  const std::string dir = objects_dir + "/pack/";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return set;
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string n = e->d_name;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".idx") == 0) names.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    const std::string base = dir + n.substr(0, n.size() - 4);
+    if (auto pf = PackFile::open(base + ".idx", base + ".pack")) set.packs_.push_back(std::move(pf));
+  }
+  return set;
+}
+
+std::uint64_t PackSet::blob_entries() const {
+  std::uint64_t n = 0;
+  for (const auto& p : packs_)
+    for (const auto& e : p->entries())
+      if (e.type == kBlob) ++n;
+  return n;
+}
+
+std::uint64_t PackSet::for_each_blob(unsigned jobs, std::uint64_t max_size, const BlobFn& on_blob,
+                                     const SizeFn& on_too_big) {
+  if (jobs == 0) jobs = 1;
+  std::atomic<std::uint64_t> decoded{0};
+  for (auto& pp : packs_) {
+    PackFile& pf = *pp;
+    auto& es = pf.entries();
+    // Contiguous segments of equal compressed size: each worker streams its own part of the
+    // pack, so delta chains (bases precede their deltas) mostly stay inside one worker.
+    std::uint64_t total = 0;
+    for (const auto& e : es) total += e.end - e.offset;
+    std::vector<std::size_t> cut{0};
+    std::uint64_t acc = 0;
+    for (std::size_t i = 0; i < es.size() && cut.size() < jobs; ++i) {
+      acc += es[i].end - es[i].offset;
+      if (acc * jobs >= total * cut.size()) cut.push_back(i + 1);
+    }
+    while (cut.size() <= jobs) cut.push_back(es.size());
+    cut.back() = es.size();
+    std::vector<std::thread> threads;
+    for (unsigned w = 0; w < jobs; ++w) {
+      threads.emplace_back([&, w] {
+        Decoder dec(pf, max_size);
+        std::size_t released = es.empty() || cut[w] >= es.size() ? 0 : es[cut[w]].offset;
+        for (std::size_t i = cut[w]; i < cut[w + 1]; ++i) {
+          const auto& e = es[i];
+          if (e.offset > released + 2 * kDropBehind) {
+            pf.pack().release(released, e.offset - kDropBehind);
+            released = e.offset - kDropBehind;
+          }
+          if (e.type != kBlob) continue;
+          if (e.raw_type == kBlob) {
+            Header h;
+            if (pf.header(e, h) && h.size > max_size) {
+              if (on_too_big) on_too_big(*reinterpret_cast<const git_oid*>(pf.oid_at(e.idx_pos)), h.size);
+              continue;
+            }
+          }
+          auto data = dec.get(static_cast<std::uint32_t>(i));
+          if (!data) continue;
+          git_oid id;
+          std::memcpy(id.id, pf.oid_at(e.idx_pos), GIT_OID_RAWSZ);
+          on_blob(w, id, *data);
+          decoded.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    pf.pack().release(0, pf.pack().size());
+  }
+  return decoded.load();
+}
+
+}  // namespace glpatrol::git
