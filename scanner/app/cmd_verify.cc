@@ -120,6 +120,10 @@ PostStage make_verification_stage(const ScanOptions& opts) {
       if (!f.suppressed && seen.insert(f.secret_sha256).second) queries.push_back(query_for(f, rules));
     std::cerr << fmt::format("glpatrol: verifying {} unique token(s) with {}\n", queries.size(),
                              host_list(*hosts));
+    if (queries.empty()) {  // nothing to send: libcurl is not even initialised
+      ctx.info.extra["verification"] = stats_json(*hosts, VerifyStats{});
+      return Status::ok();
+    }
     auto http = std::shared_ptr<HttpClient>(make_curl_client(curl_options(o)));
     Verifier verifier(to_verify_options(o, *hosts), http);
     const auto results = verifier.verify_all(queries);
