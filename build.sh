@@ -15,7 +15,8 @@ PKGS=(cmake g++ make pkg-config git
       libpcre2-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
       nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
       python3 python3-jsonschema openssl ca-certificates strace  # strace: verification e2e (no socket without --verify)
-      clang-14 libclang-rt-14-dev libfuzzer-14-dev)  # fuzz/run.sh (CI step 4)
+      clang-14 libclang-rt-14-dev libfuzzer-14-dev  # fuzz/run.sh (CI step 4)
+      pre-commit python3-yaml rsync nodejs)  # integration tests: pre-commit, action.yml, gitlab-ci-local
 
 missing_pkgs() {
   local p out=()

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "app/ci_env.h"
 #include "app/commands.h"
 #include "app/scan_driver.h"
 #include "sources/git/git_scan.h"
@@ -13,10 +14,11 @@ namespace glpatrol {
 void add_git_command(CLI::App& root, int& rc) {
   auto opts = std::make_shared<ScanOptions>();
   auto git = std::make_shared<GitScanOptions>();
+  auto integ = std::make_shared<GitIntegration>();  // repositories, --ci, --shard (ci_env.h)
   CLI::App* cmd = root.add_subcommand(
       "git", "Scan git history: every blob, commit message and tag message reachable from any "
              "ref, HEAD or reflog, each unique blob once (default: the repository at .)");
-  cmd->add_option("repo", git->repo, "repository (work tree, .git directory or bare repository)");
+  add_git_integration_options(*cmd, *integ);
   cmd->add_flag("--all-objects", git->all_objects,
                 "also scan every unreachable object in the object database (deleted branches, "
                 "dangling commits and blobs)");
@@ -31,19 +33,7 @@ void add_git_command(CLI::App& root, int& rc) {
                 "like adding it to git's safe.directory)");
   cmd->add_flag("!--no-messages", git->scan_messages, "do not scan commit and tag messages");
   add_scan_options(*cmd, *opts);
-  cmd->callback([opts, git, &rc] {
-    rc = run_scan(git_scan_kind(*git), {git->repo}, *opts, [opts, git](ScanContext& ctx) {
-      GitScanOptions g = *git;
-      if (!opts->max_file_size.empty()) g.max_blob_size = opts->fs.max_file_size;
-      GitScanIo io{ctx.db(),
-                   ctx.jobs(),
-                   ctx.stats,
-                   [&ctx](Finding f) { ctx.add_finding(std::move(f)); },
-                   [&ctx](std::string reason, bool fault) { ctx.mark_incomplete(std::move(reason), fault); },
-                   ctx.info.extra};
-      return scan_git(g, io);
-    });
-  });
+  cmd->callback([opts, git, integ, &rc] { rc = run_git_command(*integ, *git, *opts); });
 }
 
 }  // namespace glpatrol

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   add_version_command(app, rc);
   add_git_command(app, rc);
   add_verify_command(app, rc);
+  add_hooks_commands(app, rc);
+  add_merge_command(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

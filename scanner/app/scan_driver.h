@@ -67,6 +67,10 @@ struct ScanOptions {
   double verify_timeout = 10.0;          ///< seconds per request
   double verify_budget = 120.0;          ///< seconds for all of verification
   unsigned verify_concurrency = 4;       ///< tokens checked in parallel
+  // Sharding (docs/integrations.md, app/ci_env.h): this process scans shard `shard_index` of
+  // `shard_total` (1-based like GitLab's CI_NODE_INDEX); shard_total <= 1 = everything.
+  unsigned shard_index = 0;
+  unsigned shard_total = 0;
 };
 
 /// Everything a source needs while it runs.
@@ -91,6 +95,9 @@ class ScanContext {
   /// expected limit (a shallow clone's boundary) passes fault=false: exit 3 only with --strict.
   void mark_incomplete(std::string reason, bool fault = true);
   bool incomplete_fault() const { return incomplete_fault_; }
+  /// True when `key` (a blob id, a repository) belongs to this process's shard; always true
+  /// without --shard. Deterministic on every machine (defined in app/ci_env.cc).
+  bool in_shard(std::string_view key) const;
 
  private:
   const RuleDb& db_;

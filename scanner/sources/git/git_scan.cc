@@ -378,8 +378,14 @@ class HistoryScan {
     auto [it, inserted] = blob_index_.emplace(blob, static_cast<std::uint32_t>(blobs_.size()));
     if (inserted) {
       blobs_.push_back({});
-      // --shard: other shards scan this blob (with all of its places).
-      if (!bulk_ && (!opts_.in_shard || opts_.in_shard(oid_hex(blob)))) scanner_->push(blob);
+      if (!bulk_ && !opts_.in_shard) scanner_->push(blob);
+    }
+    // --shard: a blob is scanned by each shard that owns one of its paths (findings fold per
+    // token and path, so every version of a path must meet in one shard); emit_findings
+    // keeps only this shard's places.
+    if (opts_.in_shard && shard_pushed_.count(it->second) == 0 && opts_.in_shard(shard_key(blob, path))) {
+      shard_pushed_.insert(it->second);
+      scanner_->push(blob);
     }
     const std::uint64_t key = (static_cast<std::uint64_t>(it->second) << 32) | path;
     if (!place_seen_.insert(key).second) return;  // first introduction wins
@@ -506,6 +512,7 @@ class HistoryScan {
           if (p.path != kNone) f.path = *paths_[p.path];
           if (p.commit != kNone) f.commit = commit_info(p.commit);
           if (in_head_blob) head_tokens.insert(f.secret_sha256);
+          if (opts_.in_shard && !opts_.in_shard(shard_key(blob, p.path))) continue;  // other shard
           out.push_back(std::move(f));
         }
       }
@@ -518,6 +525,12 @@ class HistoryScan {
       io_.add_finding(std::move(f));
     }
     for (auto& f : message_findings_) io_.add_finding(std::move(f));
+  }
+
+  /// The --shard key of a place: its path (so all versions of a path meet in one shard), or
+  /// the blob id for places without a path.
+  std::string shard_key(const git_oid& blob, std::uint32_t path) const {
+    return path != kNone ? *paths_[path] : oid_hex(blob);
   }
 
   const GitScanOptions& opts_;
@@ -535,6 +548,7 @@ class HistoryScan {
   std::unordered_map<git_oid, std::uint32_t, OidHash, OidEq> blob_index_;
   std::vector<std::vector<Place>> blobs_;
   std::unordered_set<std::uint64_t> place_seen_;
+  std::unordered_set<std::uint32_t> shard_pushed_;  ///< --shard: blobs already queued
   std::uint64_t place_count_ = 0;
   std::uint64_t messages_ = 0;
   std::unordered_map<std::uint32_t, CommitInfo> commit_infos_;

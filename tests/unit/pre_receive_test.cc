@@ -1,0 +1,109 @@
+// Hook plumbing: pre-receive / pre-push input parsing, the blocked-developer message
+// (redacted, where, what to do, GL-HOOK-ERR prefix) and the installed hook script.
+#include <doctest/doctest.h>
+
+#include "app/ci_env.h"
+#include "common/encoding.h"
+#include "findings/finding.h"
+
+using namespace glpatrol;
+
+namespace {
+const std::string A(40, 'a'), B(40, 'b'), Z(40, '0');
+
+Finding finding(const std::string& secret, const std::string& rule, const std::string& path) {
+  Finding f;
+  f.rule_id = rule;
+  f.rule_name = "GitLab token";
+  f.secret = secret;
+  f.secret_sha256 = sha256_hex(secret);
+  f.redacted = secret.substr(0, 4) + "****";
+  f.path = path;
+  f.line = 3;
+  f.column = 7;
+  return f;
+}
+}  // namespace
+
+TEST_CASE("pre-receive lines: old new ref; deletions and creations") {
+  auto r = parse_ref_updates(A + " " + B + " refs/heads/main\n" + Z + " " + B + " refs/heads/new\n" + A +
+                                 " " + Z + " refs/heads/gone\n\n",
+                             false);
+  REQUIRE(r);
+  REQUIRE(r->size() == 3);
+  CHECK((*r)[0].ref == "refs/heads/main");
+  CHECK_FALSE((*r)[0].is_deletion());
+  CHECK((*r)[1].is_creation());
+  CHECK((*r)[2].is_deletion());
+  CHECK_FALSE(parse_ref_updates("garbage\n", false));
+  CHECK_FALSE(parse_ref_updates(A + " HEAD refs/heads/x\n", false));
+  CHECK_FALSE(parse_ref_updates(A + " " + B + "\n", false));
+  CHECK(parse_ref_updates("", false)->empty());
+}
+
+TEST_CASE("pre-push lines map to old = remote oid, new = local oid") {
+  auto r = parse_ref_updates("refs/heads/main " + B + " refs/heads/main " + A + "\n", true);
+  REQUIRE(r);
+  REQUIRE(r->size() == 1);
+  CHECK((*r)[0].old_id == A);
+  CHECK((*r)[0].new_id == B);
+  CHECK_FALSE(parse_ref_updates(A + " " + B + " refs/heads/main\n", true));
+}
+
+TEST_CASE("the blocked-developer message: redacted, where, revoke path, false positive") {
+  const std::string secret = std::string("gl") + "pat-" + "Zx9kQ2mW7pLr4tYb8cVn";
+  std::vector<Finding> fs{finding(secret, "gitlab.pat", "config/app.env"),
+                          finding(secret + "x", "gitlab.deploy_token", "deploy.sh")};
+  fs[1].suppressed = Suppression{"inline", "allowed"};
+  HookMessageOptions o;
+  o.context = "commit";
+  const std::string m = hook_message(fs, o);
+  CHECK(m.find(secret) == std::string::npos);
+  CHECK(m.find("commit rejected: 1 GitLab token") != std::string::npos);
+  CHECK(m.find("config/app.env:3:7") != std::string::npos);
+  CHECK(m.find("deploy.sh") == std::string::npos);  // suppressed: not listed
+  CHECK(m.find("User settings > Access tokens") != std::string::npos);
+  CHECK(m.find("https://gitlab.com/-/user_settings/personal_access_tokens") != std::string::npos);
+  CHECK(m.find(".glpatrolignore") != std::string::npos);
+  CHECK(m.find("gitlab.pat:" + sha256_hex(secret)) != std::string::npos);
+  CHECK(m.find("git commit --no-verify") != std::string::npos);
+  CHECK(m.find("GL-HOOK-ERR") == std::string::npos);
+
+  o.context = "push";
+  o.server = true;
+  o.gitlab_url = "https://gitlab.example.com";
+  const std::string s = hook_message(fs, o);
+  std::size_t pos = 0;
+  while (pos < s.size()) {  // every line is shown by GitLab
+    CHECK(s.compare(pos, 13, "GL-HOOK-ERR: ") == 0);
+    pos = s.find('\n', pos) + 1;
+  }
+  CHECK(s.find("push rejected") != std::string::npos);
+  CHECK(s.find("https://gitlab.example.com/-/user_settings/personal_access_tokens") != std::string::npos);
+  CHECK(s.find("--no-verify") == std::string::npos);
+  CHECK(s.find("administrator") != std::string::npos);
+
+  fs[0].suppressed = Suppression{"baseline", "old"};
+  CHECK(hook_message(fs, o).empty());
+}
+
+TEST_CASE("hostile names are escaped in the message") {
+  const std::string secret = std::string("gl") + "pat-" + "Zx9kQ2mW7pLr4tYb8cVn";
+  std::vector<Finding> fs{finding(secret, "gitlab.pat", "a\x1b[2Jb\nGL-HOOK-ERR: fake")};
+  HookMessageOptions o;
+  o.context = "push";
+  o.server = true;
+  const std::string m = hook_message(fs, o);
+  CHECK(m.find('\x1b') == std::string::npos);
+  CHECK(m.find("\nGL-HOOK-ERR: fake") == std::string::npos);
+}
+
+TEST_CASE("the hook script quotes the binary path and execs the right command") {
+  const std::string s = hook_script("pre-commit", "/opt/it's here/glpatrol");
+  CHECK(s.rfind("#!/bin/sh\n", 0) == 0);
+  CHECK(s.find("# glpatrol-hook ") != std::string::npos);
+  CHECK(s.find("'/opt/it'\\''s here/glpatrol'") != std::string::npos);
+  CHECK(s.find("git --staged --hook") != std::string::npos);
+  const std::string p = hook_script("pre-push", "/usr/bin/glpatrol");
+  CHECK(p.find("pre-push \"$@\"") != std::string::npos);
+}
