@@ -73,17 +73,17 @@ cmd_scan() {
     args+=("${extra[@]}")
   fi
   if [ -f "$path/.git/shallow" ] || [ -f "$path/shallow" ]; then
-    echo "::warning title=glpatrol: shallow clone::The checkout is shallow, so history (and possibly the range base) is missing. Use actions/checkout with fetch-depth: 0."
+    echo "::warning title=glpatrol%3A shallow clone::The checkout is shallow, so history (and possibly the range base) is missing. Use actions/checkout with fetch-depth: 0."
   fi
 
   rm -f -- "$sarif" "$report"
   local rc=0
-  echo "glpatrol: $bin ${args[*]}"
-  # The human report quotes scanned data (paths, commit messages): workflow commands are
-  # switched off while it prints, so nothing in it can act as one.
+  # The human report quotes scanned data (paths, commit messages) and the command line holds
+  # input values: workflow commands are switched off while they print.
   local stop
   stop="glpatrol-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   echo "::stop-commands::$stop"
+  echo "glpatrol: $bin ${args[*]}"
   NO_COLOR=1 "$bin" "${args[@]}" || rc=$?
   echo "::$stop::"
 

@@ -68,9 +68,11 @@ def run_action(d, repo, event_name, event, inputs=None, extra_env=None):
         # The runner writes run: to a file and executes `bash --noprofile --norc -eo pipefail {0}`.
         script = os.path.join(d, "step.sh")
         glp.write(script, step["run"])
+        # One pipe for both streams, as in the runner's log (the order of lines matters for
+        # ::stop-commands::).
         p = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", script], cwd=repo, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        stdout += p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stdout += p.stdout.decode("utf-8", "replace")
         rc = p.returncode
         if rc != 0:
             break
@@ -190,6 +192,18 @@ def test_inputs_are_never_shell_text():
             rc, out, outputs, _ = run_action(d, r.path, "pull_request", event(base, head), inputs)
             assert rc != 0
             assert not os.path.exists(marker), inputs
+        # An input value with a newline cannot start a workflow command in the log.
+        rc, out, outputs, _ = run_action(d, r.path, "pull_request", event(base, head),
+                                         {"path": "x\n::error::injected", "config": "y\n::error::injected2"})
+        assert rc != 0
+        stopped = False
+        for line in out.splitlines():
+            if line.startswith("::stop-commands::"):
+                stopped = line.split("::")[2]
+            elif stopped and line == f"::{stopped}::":
+                stopped = False
+            elif not stopped:
+                assert "injected" not in line or not line.startswith("::"), line
         # A valid explicit range works.
         rc, out, outputs, _ = run_action(d, r.path, "push", {}, {"mode": "range", "base": base, "head": head})
         assert rc == 1 and outputs["findings-count"] == "4", out
