@@ -384,17 +384,21 @@ int run_git_command(GitIntegration& gi, GitScanOptions& git, ScanOptions& opts) 
     std::cerr << "glpatrol: " << shard.error().message << "\n";
     return kExitError;
   }
+  const bool unshardable = git.staged || (!multi && (!git.range.empty() || !git.since.empty()));
+  if (shard->active() && unshardable) {
+    // Staged changes and ranges are small and scanned whole. An explicit --shard is a
+    // mistake; GitLab's parallel: variables (a pre-commit or MR job inside a parallel job)
+    // are not, and are ignored with a note.
+    if (shard->origin == "--shard") {
+      std::cerr << "glpatrol: --shard splits a full history or a list of repositories; "
+                << (git.staged ? "staged changes" : "a range") << " are scanned whole\n";
+      return kExitError;
+    }
+    std::cerr << "glpatrol: note: " << shard->origin << " ignored: "
+              << (git.staged ? "staged changes" : "a range") << " are scanned whole\n";
+    *shard = ShardSpec{};
+  }
   if (shard->active()) {
-    if (git.staged) {
-      std::cerr << "glpatrol: --staged cannot be sharded (" << shard->origin
-                << "); pass --shard none\n";
-      return kExitError;
-    }
-    if (!multi && (!git.range.empty() || !git.since.empty())) {
-      std::cerr << "glpatrol: sharding one repository splits its full history; a range is "
-                   "scanned whole (" << shard->origin << " is set; pass --shard none)\n";
-      return kExitError;
-    }
     opts.shard_index = shard->index;
     opts.shard_total = shard->total;
   }

@@ -100,12 +100,17 @@ def test_shard_refuses_staged_and_ranges_of_one_repository():
     with glp.TempDir() as d:
         r = build_history(os.path.join(d, "r"), commits=3)
         p = glp.run(["git", r.path, "--staged", "--shard", "1/2"], check_rc=2)
-        assert "--staged cannot be sharded" in p.err
+        assert "staged changes are scanned whole" in p.err
         p = glp.run(["git", r.path, "--range", "HEAD~2..HEAD", "--shard", "1/2"], check_rc=2)
-        assert "range is scanned whole" in p.err
-        # ... but a pre-commit hook inside a GitLab parallel job is not broken by the variables:
-        glp.run(["git", r.path, "--staged", "--shard", "none"],
-                env={"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "2"}, check_rc=0)
+        assert "a range are scanned whole" in p.err
+        # ... but a pre-commit hook or an MR scan inside a GitLab parallel job is not broken
+        # (nor split) by the job's variables: they are ignored with a note.
+        par = {"CI_NODE_INDEX": "2", "CI_NODE_TOTAL": "2"}
+        p = glp.run(["git", r.path, "--staged"], env=par, check_rc=0)
+        assert "CI_NODE_INDEX/CI_NODE_TOTAL ignored" in p.err
+        whole = glp.run_json(["git", r.path, "--range", "HEAD~3..HEAD"], env=par)
+        assert "shard" not in whole.doc["scan"]
+        assert whole.doc["findings"] == glp.run_json(["git", r.path, "--range", "HEAD~3..HEAD"]).doc["findings"]
 
 
 def test_missing_or_mismatched_shards_are_not_clean():
