@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "app/scan_policy.h"
+#include "common/encoding.h"
 #include "matcher/rule_check.h"
 #include "reporters/progress_line.h"
 #include "reporters/report_file.h"
@@ -27,7 +28,13 @@ std::string_view builtin_database() {
 }
 
 namespace {
-constexpr std::size_t kMaxFindingsPerScan = 1'000'000;
+// Bounded memory (bad-inputs C14): a stored finding costs ~8 KiB through the report writers, so
+// a million of them cost ~8 GiB. Stored findings beyond the caps are counted and named in
+// warnings; the per-file cap keeps one token dump from starving every other file. Streamed
+// jsonl stores nothing and has no cap.
+constexpr std::size_t kMaxFindingsPerScan = 100'000;
+constexpr std::uint64_t kMaxFindingsPerFile = 50'000;  ///< per file, blob or stream
+constexpr std::size_t kMaxCapWarnings = 20;
 }
 
 unsigned ScanContext::jobs() const {
@@ -38,12 +45,19 @@ unsigned ScanContext::jobs() const {
 
 void ScanContext::add_finding(Finding f) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (sink_) {
+  if (sink_) {  // streamed: nothing is stored, so nothing needs a cap
     sink_(std::move(f));
+    return;
+  }
+  std::string place = f.path;
+  if (f.blob_id) place += '\0' + *f.blob_id;
+  if (++per_place_[place] > kMaxFindingsPerFile) {  // counted; named by take_findings()
+    capped_ = true;
     return;
   }
   if (findings_.size() >= kMaxFindingsPerScan) {
     ++dropped_;
+    capped_ = true;
     return;
   }
   findings_.push_back(std::move(f));
@@ -54,6 +68,18 @@ std::vector<Finding> ScanContext::take_findings() {
   if (dropped_ != 0)
     stats.warn(fmt::format("{} findings beyond the cap of {} were counted but not reported",
                            dropped_, kMaxFindingsPerScan));
+  std::size_t over = 0;
+  for (const auto& [place, n] : per_place_) {
+    if (n <= kMaxFindingsPerFile) continue;
+    if (++over <= kMaxCapWarnings)
+      stats.warn(fmt::format("{} more findings in {} beyond the per-file cap of {} were counted "
+                             "but not reported", n - kMaxFindingsPerFile,
+                             escape_for_terminal(place.substr(0, place.find('\0'))), kMaxFindingsPerFile));
+  }
+  if (over > kMaxCapWarnings)
+    stats.warn(fmt::format("{} more files exceeded the per-file cap of {}", over - kMaxCapWarnings,
+                           kMaxFindingsPerFile));
+  per_place_.clear();
   return std::move(findings_);
 }
 
@@ -348,6 +374,7 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
   if (streaming) {
     if (progress) progress->stop();
     ctx.set_sink(nullptr);
+    (void)ctx.take_findings();  // nothing stored; records the cap warnings
     record_suppression(*opts.suppressor, ctx);
     ctx.info.stats = ctx.stats.snapshot();
     if (ctx.stats.has_errors())
@@ -365,7 +392,7 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
     for (const auto& w : ctx.info.stats.warnings) std::cerr << "glpatrol: warning: " << w << "\n";
     for (const auto& r : ctx.info.incomplete_reasons) std::cerr << "glpatrol: scan incomplete: " << r << "\n";
     if (stream_failed) return kExitError;
-    return exit_code_for(streamed_unsuppressed != 0, ctx.info, ctx.incomplete_fault(), opts);
+    return exit_code_for(streamed_unsuppressed != 0 || ctx.capped(), ctx.info, ctx.incomplete_fault(), opts);
   }
   std::vector<Finding> findings = ctx.take_findings();
   std::vector<PostStage> stages = standard_post_stages(opts);
@@ -413,7 +440,7 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
   if (write_failed) return kExitError;
   const bool has_findings = std::any_of(report.findings.begin(), report.findings.end(),
                                         [](const Finding& f) { return !f.suppressed; });
-  return exit_code_for(has_findings, report.scan, ctx.incomplete_fault(), opts);
+  return exit_code_for(has_findings || ctx.capped(), report.scan, ctx.incomplete_fault(), opts);
 }
 
 }  // namespace glpatrol

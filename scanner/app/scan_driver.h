@@ -5,6 +5,7 @@
 // A source is a function that feeds findings into ScanContext::add_finding from any thread.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -84,8 +85,10 @@ class ScanContext {
   ScanInfo info;  ///< sources add targets, extra metadata, incomplete reasons
   ScanProgress progress;  ///< optional totals/phase for the progress line (findings/progress.h)
 
-  /// Thread-safe. Findings beyond the per-scan cap are counted, not stored.
+  /// Thread-safe. Findings beyond the per-file or per-scan cap are counted, not stored.
   void add_finding(Finding f);
+  /// The stored findings; records a warning for every cap that dropped findings (call once,
+  /// also when streaming, before the statistics snapshot).
   std::vector<Finding> take_findings();
   /// Streaming (jsonl): findings go to `sink` (called under the context's lock) instead of
   /// being stored. Set by run_scan before the source runs.
@@ -95,6 +98,9 @@ class ScanContext {
   /// expected limit (a shallow clone's boundary) passes fault=false: exit 3 only with --strict.
   void mark_incomplete(std::string reason, bool fault = true);
   bool incomplete_fault() const { return incomplete_fault_; }
+  /// True when a cap dropped findings. They were never checked against suppression, so they
+  /// count as findings for the exit code (a capped scan is never clean).
+  bool capped() const { return capped_; }
   /// True when `key` (a blob id, a repository) belongs to this process's shard; always true
   /// without --shard. Deterministic on every machine (defined in app/ci_env.cc).
   bool in_shard(std::string_view key) const;
@@ -106,6 +112,10 @@ class ScanContext {
   std::vector<Finding> findings_;
   std::function<void(Finding&&)> sink_;
   std::uint64_t dropped_ = 0;
+  /// Findings seen per file/blob, for the per-file cap (a file of a million tokens must not
+  /// cost gigabytes); places over the cap are named in a warning by take_findings().
+  std::map<std::string, std::uint64_t> per_place_;
+  bool capped_ = false;
   bool incomplete_fault_ = false;
 };
 
