@@ -1,5 +1,8 @@
-// Human output: findings grouped by token (one token may sit in many places), most severe
-// first, then a summary line. Everything that came from scanned data is escaped.
+// Human output for big scans: findings grouped by token (one token may sit in many places),
+// live and most severe tokens first; each group starts with what matters most (severity,
+// kind, verification status, risk flags), then the token, then its places (at most 20);
+// totals (by severity, verification, suppression) and the summary line come last, so they
+// are what stays on screen. Everything that came from scanned data is escaped.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -87,8 +90,23 @@ class HumanReporter final : public Reporter {
       ++shown;
       const Severity sev = f.effective_severity();
       out << st(severity_color(sev), fmt::format("{:<8}", to_string(sev))) << " "
-          << st("1", escape_for_terminal(f.rule_name)) << "  " << st("2", "(" + f.rule_id + ")")
-          << "\n";
+          << st("1", escape_for_terminal(f.rule_name)) << "  " << st("2", "(" + f.rule_id + ")");
+      // Verification status and risk flags on the first line: they decide what to do first.
+      if (f.verification) {
+        const Verification& v = *f.verification;
+        const bool live = v.status == "active";
+        std::string badge = live ? std::string(" LIVE ") : fmt::format("[{}]", v.status);
+        out << "  " << st(live ? "1;41;97" : "2", badge);
+        if (!v.risk_flags.empty()) {
+          std::string flags = "risk:";
+          for (std::size_t i = 0; i < v.risk_flags.size(); ++i) {
+            if (i != 0) flags.push_back(',');
+            flags.append(escape_for_terminal(v.risk_flags[i]));
+          }
+          out << " " << st("33", flags);
+        }
+      }
+      out << "\n";
       out << "  token     "
           << escape_for_terminal(opts_.show_secrets ? f.secret : f.redacted)
           << st("2", "  sha256:" + f.secret_sha256.substr(0, 12)) << "\n";
@@ -152,6 +170,29 @@ class HumanReporter final : public Reporter {
     }
     const auto& s = r.scan.stats;
     std::size_t unsuppressed = r.findings.size() - suppressed;
+    // Totals: by severity and verification status (unsuppressed), suppressed by kind.
+    std::map<Severity, std::size_t> by_sev;
+    std::map<std::string, std::size_t> by_status, by_kind;
+    for (const auto& f : r.findings) {
+      if (f.suppressed) {
+        ++by_kind[f.suppressed->kind];
+        continue;
+      }
+      ++by_sev[f.effective_severity()];
+      if (f.verification) ++by_status[f.verification->status];
+    }
+    if (!r.findings.empty()) {
+      std::string line;
+      for (auto it = by_sev.rbegin(); it != by_sev.rend(); ++it)
+        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", it->second, to_string(it->first));
+      if (!line.empty()) out << st("2", "  severity    ") << line << "\n";
+      line.clear();
+      for (const auto& [k, n] : by_status) line += fmt::format("{}{} {}", line.empty() ? "" : ", ", n, k);
+      if (!line.empty()) out << st("2", "  verified    ") << line << "\n";
+      line.clear();
+      for (const auto& [k, n] : by_kind) line += fmt::format("{}{} {}", line.empty() ? "" : ", ", n, k);
+      if (!line.empty()) out << st("2", "  suppressed  ") << line << " (listed in the JSON/SARIF reports)\n";
+    }
     std::string summary = fmt::format(
         "{} finding{} ({} token{}) in {} file{}{}, {} scanned, {} skipped, {:.2f} s",
         unsuppressed, unsuppressed == 1 ? "" : "s", shown, shown == 1 ? "" : "s", s.files,

@@ -6,7 +6,6 @@ and may not do. Every SARIF/GitLab report produced here is validated like in tes
 """
 import json
 import os
-import subprocess
 
 import glp
 from test_reports import assert_no_tokens, git, validate_gitlab, validate_sarif
