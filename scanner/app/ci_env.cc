@@ -480,7 +480,14 @@ int run_git_command(GitIntegration& gi, GitScanOptions& git, ScanOptions& opts) 
                           true);
     return Status::ok();
   };
-  return run_scan(kind, repos, opts, source, stages);
+  const int rc = run_scan(kind, repos, opts, source, stages);
+  if (gi.hook && (rc == kExitError || rc == kExitIncomplete))
+    std::cerr << "glpatrol: " << (git.staged ? "commit" : "push") << " stopped: the "
+              << (rc == kExitError ? "scan failed (see above)" : "changes could not be read completely")
+              << ", so they could not be checked for GitLab tokens. Run `glpatrol git "
+              << (git.staged ? "--staged" : "") << "` to see why; `git "
+              << (git.staged ? "commit" : "push") << " --no-verify` skips the hook once.\n";
+  return rc;
 }
 
 }  // namespace glpatrol

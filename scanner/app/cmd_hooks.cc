@@ -27,6 +27,8 @@
 #include "app/commands.h"
 #include "app/scan_driver.h"
 #include "common/encoding.h"
+#include "matcher/matcher.h"
+#include "matcher/to_finding.h"
 #include "sources/git/git_repo.h"
 #include "sources/git/git_scan.h"
 
@@ -188,9 +190,10 @@ std::string hook_message(const std::vector<Finding>& findings, const HookMessage
     if (f->location_kind == "commit-message" || f->location_kind == "tag-message")
       where += " (" + f->location_kind + ")";
     m += "    where        " + where + "\n";
+    // The commit's sha only: its message may itself hold a token (never printed raw).
     if (f->commit && !f->commit->sha.empty())
-      m += "    commit       " + f->commit->sha.substr(0, 12) + " \"" +
-           escape_for_terminal(f->commit->message) + "\"\n";
+      m += "    " + std::string(f->location_kind == "tag-message" ? "tag          " : "commit       ") +
+           f->commit->sha.substr(0, 12) + "\n";
     if (f->verification)
       m += "    verified     " + f->verification->status + "\n";
     m += "    fingerprint  " + fingerprint(*f) + "\n";
@@ -445,6 +448,7 @@ std::vector<std::string> quarantine_dirs(const std::string& repo_dir) {
 struct PushPlan {
   std::vector<std::string> tips, stops;
   std::size_t new_commits = 0;
+  std::vector<std::pair<std::string, std::string>> tags;  ///< pushed annotated tags: id, ref
 };
 
 /// The commits the push adds to the repository: reachable from the new ids, not from any
@@ -456,6 +460,7 @@ Result<PushPlan> plan_push(git_repository* repo, const std::vector<RefUpdate>& u
   if (int rc = git_revwalk_new(&raw, repo); rc != 0) return git::git_error("revwalk", rc);
   std::unique_ptr<git_revwalk, void (*)(git_revwalk*)> walk(raw, git_revwalk_free);
   std::vector<git_oid> pushed;
+  PushPlan plan;
   for (const auto& u : updates) {
     if (u.is_deletion()) continue;
     git_oid id;
@@ -465,6 +470,7 @@ Result<PushPlan> plan_push(git_repository* repo, const std::vector<RefUpdate>& u
       return Error::git("pushed object " + u.new_id + " (" + u.ref + ") is not in the repository: " +
                         git::last_git_error_text());
     git::ObjectPtr o(obj);
+    if (git_object_type(obj) == GIT_OBJECT_TAG) plan.tags.emplace_back(u.new_id, u.ref);
     git_object* peeled = nullptr;
     if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0) continue;  // tag of a tree/blob
     git::ObjectPtr p(peeled);
@@ -472,7 +478,6 @@ Result<PushPlan> plan_push(git_repository* repo, const std::vector<RefUpdate>& u
     if (int rc = git_revwalk_push(walk.get(), &c); rc != 0) return git::git_error("revwalk push", rc);
     pushed.push_back(c);
   }
-  PushPlan plan;
   if (pushed.empty()) return plan;
   auto hide = [&](const git_oid& id) {
     git_object* obj = nullptr;
@@ -539,6 +544,42 @@ Result<PushPlan> plan_push(git_repository* repo, const std::vector<RefUpdate>& u
   return plan;
 }
 
+/// The messages of pushed annotated tags (the engine's range mode scans commits only).
+Status scan_tag_messages(git_repository* repo, const std::vector<std::pair<std::string, std::string>>& tags,
+                         ScanContext& ctx) {
+  if (tags.empty()) return Status::ok();
+  auto m = Matcher::create(ctx.db());
+  if (!m) return m.error();
+  for (const auto& [hex, ref] : tags) {
+    git_oid id;
+    git_oid_fromstr(&id, hex.c_str());
+    git_tag* raw = nullptr;
+    if (git_tag_lookup(&raw, repo, &id) != 0) continue;
+    git::TagPtr tag(raw);
+    const char* msg = git_tag_message(raw);
+    if (msg == nullptr) continue;
+    std::vector<LocatedMatch> out;
+    if (auto s = m->scan(msg, out); !s) return s;
+    for (const auto& lm : out) {
+      Finding f = make_finding(ctx.db(), lm);
+      f.location_kind = "tag-message";
+      f.path = ref;
+      CommitInfo ci;
+      ci.sha = hex;
+      if (const git_signature* sig = git_tag_tagger(raw)) {
+        ci.author_name = sig->name != nullptr ? sig->name : "";
+        ci.author_email = sig->email != nullptr ? sig->email : "";
+      }
+      std::string_view first(msg);
+      first = first.substr(0, std::min<std::size_t>(first.find('\n'), 200));
+      ci.message = std::string(first);
+      f.commit = std::move(ci);
+      ctx.add_finding(std::move(f));
+    }
+  }
+  return Status::ok();
+}
+
 int run_push_scan(const PushOptions& po, ScanOptions& opts) {
   const auto t0 = std::chrono::steady_clock::now();
   bool too_big = false;
@@ -588,7 +629,7 @@ int run_push_scan(const PushOptions& po, ScanOptions& opts) {
   effective.remote = remote;
   auto plan = plan_push(repo->repo.get(), updates, effective);
   if (!plan) return fail(plan.error().message);
-  if (plan->tips.empty()) return kExitClean;  // deletions, or nothing new
+  if (plan->tips.empty() && plan->tags.empty()) return kExitClean;  // deletions, or nothing new
 
   GitScanOptions g;
   g.repo = po.repo;
@@ -598,6 +639,7 @@ int run_push_scan(const PushOptions& po, ScanOptions& opts) {
   g.trust_repo_owner = po.trust_repo_owner;
   if (opts.format == "human") opts.quiet = true;  // the hook message says it on stderr
   const std::size_t new_commits = plan->new_commits;
+  const auto tags = plan->tags;
   const std::vector<RefUpdate> ups = updates;
   int rc = run_scan(who, {po.repo}, opts,
                     [&](ScanContext& ctx) -> Status {
@@ -607,6 +649,8 @@ int run_push_scan(const PushOptions& po, ScanOptions& opts) {
                       for (const auto& u : ups)
                         refs.push_back({{"ref", json_text(u.ref)}, {"old", u.old_id}, {"new", u.new_id}});
                       ctx.info.extra["push"] = {{"updates", refs}, {"new_commits", new_commits}};
+                      if (auto s = scan_tag_messages(repo->repo.get(), tags, ctx); !s) return s;
+                      if (g.range_tips.empty()) return Status::ok();  // only tags of known commits
                       GitScanIo io{ctx.db(),
                                    ctx.jobs(),
                                    ctx.stats,

@@ -237,6 +237,12 @@ def test_pre_receive_new_branches_force_pushes_tags_and_deletions():
         git(work, "tag", "-a", "v1", "-m", "release")
         p = git(work, "push", "origin", "v1", check=False)
         assert p.returncode != 0, p.err
+        # A token in the message of an annotated tag of a commit the server has: rejected.
+        tag_tok = glp.pat()
+        git(work, "tag", "-a", "v0", "-m", f"release notes {tag_tok}", main)
+        p = git(work, "push", "origin", "v0", check=False)
+        assert p.returncode != 0 and "refs/tags/v0" in p.err and "tag-message" in p.err, p.err
+        assert tag_tok not in p.err
         # Deletion: accepted (nothing to scan).
         git(work, "push", "-q", "origin", ":refs/heads/copy")
         assert remote_head(bare, "copy") is None

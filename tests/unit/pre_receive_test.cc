@@ -55,6 +55,8 @@ TEST_CASE("the blocked-developer message: redacted, where, revoke path, false po
   std::vector<Finding> fs{finding(secret, "gitlab.pat", "config/app.env"),
                           finding(secret + "x", "gitlab.deploy_token", "deploy.sh")};
   fs[1].suppressed = Suppression{"inline", "allowed"};
+  // A commit message may hold the token itself: only the sha is printed.
+  fs[0].commit = CommitInfo{std::string(40, 'c'), "A", "a@example.com", "", "deploy " + secret, std::nullopt};
   HookMessageOptions o;
   o.context = "commit";
   const std::string m = hook_message(fs, o);
