@@ -227,6 +227,18 @@ def test_binary_file_and_gitattributes_ignored():
         assert got == [("img.bin", 1026, c), ("x.env", 2, c)], got
 
 
+def test_token_kept_across_edits_is_one_finding():
+    with glp.TempDir() as d:
+        r = Repo(os.path.join(d, "r"))
+        tok = glp.pat()
+        a = r.commit("add", {"s.txt": f"{tok}\nb\n"})
+        r.commit("edit 1", {"s.txt": f"top\n{tok}\nb\n"})
+        r.commit("edit 2", {"s.txt": f"top\n{tok}\nc\n"})
+        p, fs = scan(r.path, rc=1)
+        assert [where(f) for f in fs] == [("blob", "s.txt", 1, 1, a, None, True)]
+        assert p.doc["scan"]["git"]["later_versions_folded"] == 2
+
+
 def test_commit_message():
     with glp.TempDir() as d:
         r = Repo(os.path.join(d, "r"))
@@ -431,6 +443,7 @@ if __name__ == "__main__":
         test_delta_compressed_big_file,
         test_binary_file_and_gitattributes_ignored,
         test_commit_message,
+        test_token_kept_across_edits_is_one_finding,
         test_reflog_only_and_detached_head,
         test_all_objects_finds_dangling,
         test_bare_and_worktree_and_empty,

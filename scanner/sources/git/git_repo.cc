@@ -24,7 +24,11 @@ void configure_libgit2(bool trust_repo_owner) {
   git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, trust_repo_owner ? 0 : 1);
   // Bounded address space for mmapped pack windows; objects are read once, so a large
   // window cache buys nothing.
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(256u << 20));
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<size_t>(8u << 20));
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(48u << 20));
+  // Parsed commits and trees are cached for the walk; keep the cache well inside the memory
+  // budget (the default is 256 MiB).
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(32 << 20));
   // Verify object hashes on read: a corrupt object is reported, never scanned as garbage.
   git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 }

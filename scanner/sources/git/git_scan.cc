@@ -370,6 +370,7 @@ class HistoryScan {
       scanner_->push(id);
     }
     gx["pack_reader"] = {{"packs", packs_.pack_count()},
+                         {"inflate", inflate_backend()},
                          {"blobs_decoded", decoded},
                          {"blobs_read_by_libgit2", fallback}};
   }
@@ -495,16 +496,27 @@ class HistoryScan {
     return data.find(secret) != std::string_view::npos;
   }
 
+  /// One finding per place where a token entered the history: per (token, path), the blob
+  /// whose introducing commit comes first. Later versions of the same file that merely keep
+  /// the token (every edit makes a new blob) are folded into it and counted.
   void emit_findings() {
     BlobMatches& hits = scanner_->results();
-    std::vector<Finding> out;
     if (!hits.empty()) load_head_blobs();
+    std::vector<std::uint64_t> rank(graph_.nodes.size(), 0);
+    for (std::size_t i = 0; i < graph_.order.size(); ++i) rank[graph_.order[i]] = i;
+    struct Candidate {
+      Finding f;
+      std::uint64_t rank;
+    };
+    std::vector<Candidate> out;
     std::unordered_set<std::string> head_tokens;
+    std::unordered_map<std::string, std::uint64_t> first;  // token + path -> best rank
     for (auto& [blob, matches] : hits) {
       auto bi = blob_index_.find(blob);
       if (bi == blob_index_.end()) continue;
       const bool in_head_blob = head_blobs_.count(blob) != 0;
       for (const Place& p : blobs_[bi->second]) {
+        const std::uint64_t r = p.commit != kNone ? rank[p.commit] : ~std::uint64_t{0};
         for (const auto& lm : matches) {
           Finding f = make_finding(io_.db, lm);
           f.location_kind = "blob";
@@ -513,18 +525,35 @@ class HistoryScan {
           if (p.commit != kNone) f.commit = commit_info(p.commit);
           if (in_head_blob) head_tokens.insert(f.secret_sha256);
           if (opts_.in_shard && !opts_.in_shard(shard_key(blob, p.path))) continue;  // other shard
-          out.push_back(std::move(f));
+          const std::string key = fold_key(f);
+          auto [it, inserted] = first.emplace(key, r);
+          if (!inserted && r < it->second) it->second = r;
+          out.push_back({std::move(f), r});
         }
       }
     }
     const bool range_mode = is_range(opts_);
-    for (auto& f : out) {
+    std::uint64_t folded = 0;
+    for (auto& c : out) {
+      if (first[fold_key(c.f)] != c.rank) {
+        ++folded;
+        continue;
+      }
+      Finding& f = c.f;
       bool in_head = head_tokens.count(f.secret_sha256) != 0;
       if (!in_head && range_mode && !f.path.empty()) in_head = head_path_contains(f.path, f.secret);
       f.in_head = in_head;
       io_.add_finding(std::move(f));
     }
+    io_.extra["git"]["later_versions_folded"] = folded;
     for (auto& f : message_findings_) io_.add_finding(std::move(f));
+  }
+
+  /// Findings with the same key are one leak; blobs without a commit are never folded.
+  static std::string fold_key(const Finding& f) {
+    std::string k = f.secret_sha256 + '\0' + f.path;
+    if (!f.commit) k += '\0' + f.blob_id.value_or("");
+    return k;
   }
 
   /// The --shard key of a place: its path (so all versions of a path meet in one shard), or

@@ -50,6 +50,9 @@ class PackSet {
   std::vector<std::unique_ptr<PackFile>> packs_;
 };
 
+/// "libdeflate" or "zlib": what inflates pack entries in this process.
+const char* inflate_backend();
+
 /// Applies a git delta to `base`; false on any malformed or out-of-bounds instruction or a
 /// result size different from the delta's header. Exposed for tests.
 bool apply_delta(std::string_view base, std::string_view delta, std::string& out,
