@@ -37,7 +37,7 @@ hyperfine --warmup 1 --runs "${RUNS:-3}" -i --export-markdown "$OUT/git_bench_hi
   -n "git log -p --all | rg glpat-" "git log -p --all | rg -c 'glpat-' || true"
 
 echo "peak RSS (KiB), 3 runs:"
-for _ in 1 2 3; do /usr/bin/time -f "%M" "$BIN" git . -q 2>&1 >/dev/null | tail -1; done
+for _ in 1 2 3; do { /usr/bin/time -f "%M" "$BIN" git . -q 2>&1 >/dev/null || true; } | tail -1; done
 
 # Staged mode on the same repository: a scratch clone sharing the objects, one staged edit.
 ST="$(mktemp -d)"
