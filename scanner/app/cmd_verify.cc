@@ -101,6 +101,11 @@ void add_verify_options(CLI::App& cmd, ScanOptions& o) {
       ->check(CLI::Range(0.1, 86400.0));
   cmd.add_option("--verify-concurrency", o.verify_concurrency, "tokens verified in parallel (default 4)")
       ->check(CLI::Range(1u, 32u));
+  // A bad CI_SERVER_URL must fail before an hour-long scan, not after it.
+  cmd.parse_complete_callback([&o] {
+    if (!o.verify) return;
+    if (auto h = hosts_for(o); !h) throw CLI::ValidationError("--verify", h.error().message);
+  });
 }
 
 PostStage make_verification_stage(const ScanOptions& opts) {

@@ -250,6 +250,13 @@ def test_plain_http_only_to_loopback():
         assert "GitLab URL" in p.err
     p = glp.run(["verify", "--gitlab-url", "http://gitlab.example.com"], stdin=t.encode(), check_rc=2)
     assert "loopback" in p.err
+    # a bad CI_SERVER_URL fails before the scan, and only when --verify asks for it
+    with glp.TempDir() as d:
+        glp.write(os.path.join(d, "a.txt"), t)
+        env = {"GITLAB_CI": "true", "CI_SERVER_URL": "http://gitlab.example.com"}
+        p = glp.run(["dir", d, "--verify"], env=env, check_rc=2)
+        assert "CI_SERVER_URL" in p.err and p.out == ""
+        glp.run(["dir", d], env=env, check_rc=1)
 
 
 def test_network_down_keeps_exit_code_and_report():
