@@ -15,6 +15,7 @@
 #include "app/scan_policy.h"
 #include "common/encoding.h"
 #include "matcher/rule_check.h"
+#include "matcher/to_finding.h"
 #include "reporters/progress_line.h"
 #include "reporters/report_file.h"
 
@@ -35,7 +36,40 @@ namespace {
 constexpr std::size_t kMaxFindingsPerScan = 100'000;
 constexpr std::uint64_t kMaxFindingsPerFile = 50'000;  ///< per file, blob or stream
 constexpr std::size_t kMaxCapWarnings = 20;
-}
+
+/// Commit subjects and authors are printed in every report. A token typed into one (also one
+/// that was not scanned, with --no-messages) must not be printed raw: every span the rules match is
+/// replaced by its redacted form (bad-inputs R01; found by test_hostile_git.py G26).
+class MessageRedactor {
+ public:
+  explicit MessageRedactor(const RuleDb& db) : matcher_(Matcher::create(db)) {}
+  void apply(Finding& f) {
+    if (!f.commit) return;
+    for (std::string* field : {&f.commit->message, &f.commit->author_name, &f.commit->author_email}) {
+      if (field->empty()) continue;
+      auto it = cache_.find(*field);
+      if (it == cache_.end()) it = cache_.emplace(*field, redact(*field)).first;
+      *field = it->second;
+    }
+  }
+
+ private:
+  std::string redact(std::string text) {
+    if (!matcher_) return "(commit message withheld: no matcher)";
+    std::vector<LocatedMatch> found;
+    if (!matcher_->scan(text, found)) return "(commit message withheld)";
+    for (auto m = found.rbegin(); m != found.rend(); ++m) {
+      const std::string secret = text.substr(m->match.start, m->match.end - m->match.start);
+      text.replace(m->match.start, m->match.end - m->match.start,
+                   redact_token(secret, token_kind_prefix(secret)));
+    }
+    return text;
+  }
+  Result<Matcher> matcher_;
+  std::map<std::string, std::string> cache_;
+};
+
+}  // namespace
 
 unsigned ScanContext::jobs() const {
   if (opts_.jobs != 0) return opts_.jobs;
@@ -330,6 +364,7 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
   const bool streaming =
       !outputs.empty() && post_stages.empty() && !opts.verify &&
       std::all_of(outputs.begin(), outputs.end(), [](const ReportTarget& o) { return o.format == "jsonl"; });
+  MessageRedactor redactor(ctx.db());
   std::vector<std::unique_ptr<AtomicFile>> stream_files;
   bool stream_to_stdout = false, stream_failed = false;
   std::uint64_t streamed_unsuppressed = 0;
@@ -347,6 +382,7 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
       stream_files.push_back(std::move(*f));
     }
     ctx.set_sink([&](Finding&& f) {
+      if (!opts.show_secrets) redactor.apply(f);
       opts.suppressor->apply(f);
       if (!f.suppressed) ++streamed_unsuppressed;
       const std::string line =
@@ -403,6 +439,8 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets, S
       return kExitError;
     }
   }
+  if (!opts.show_secrets)
+    for (auto& f : findings) redactor.apply(f);
   std::sort(findings.begin(), findings.end(), finding_less);
   if (progress) progress->stop();
 
