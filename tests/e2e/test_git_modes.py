@@ -191,7 +191,11 @@ def test_staged_is_fast():
             t0 = time.monotonic()
             scan(r.path, "--staged", rc=0)
             best = min(best, time.monotonic() - t0)
-        assert best < 0.5, best  # generous bound for loaded CI machines; see bench/ for numbers
+        # generous bound for loaded CI machines (see bench/README.md for numbers); the
+        # sanitizer build is an unoptimised Debug build, so only a sanity bound there
+        with open(glp.BIN, "rb") as fh:
+            sanitized = b"AddressSanitizer" in fh.read()
+        assert best < (5.0 if sanitized else 0.5), best
 
 
 if __name__ == "__main__":
