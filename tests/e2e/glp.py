@@ -16,6 +16,19 @@ import zlib
 
 BIN = os.path.abspath(os.environ.get("GLPATROL_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "glpatrol"))
+def _sanitized(path):
+    try:
+        with open(path, "rb") as fh:
+            return b"__asan_init" in fh.read()
+    except OSError:
+        return False
+
+
+# AddressSanitizer builds use several times more memory (shadow memory, quarantine): memory
+# bounds in tests scale by MEMORY_FACTOR so they still catch unbounded growth there.
+SANITIZED = _sanitized(BIN)
+MEMORY_FACTOR = 4 if SANITIZED else 1
+
 SRC = os.environ.get("GLPATROL_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 
 _rng = random.Random(int(os.environ.get("GLPATROL_TEST_SEED", "20261127")))
