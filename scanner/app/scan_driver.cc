@@ -126,15 +126,6 @@ void ScanContext::mark_incomplete(std::string reason, bool fault) {
     info.incomplete_reasons.push_back(std::move(reason));
 }
 
-std::string iso8601(std::chrono::system_clock::time_point tp) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(tp);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Result<std::uint64_t> parse_size(const std::string& text) {
   if (text.empty()) return Error::usage("empty size");
   std::size_t i = 0;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/time.h"  // iso8601(), used by the commands
 #include "findings/finding.h"
 #include "findings/progress.h"
 #include "findings/stats.h"
@@ -151,8 +152,5 @@ int run_scan(const std::string& kind, const std::vector<std::string>& targets,
 
 /// Parses sizes like 512, 10K, 10M, 2G (binary units).
 Result<std::uint64_t> parse_size(const std::string& text);
-
-/// ISO 8601 UTC timestamp for `tp`, e.g. 2026-11-27T21:35:19Z.
-std::string iso8601(std::chrono::system_clock::time_point tp);
 
 }  // namespace glpatrol

@@ -1,5 +1,6 @@
 // GitLab token verification: which request each token kind gets, how every answer maps to a
 // status, and the risk assessment. See verifier.h for the safety contract.
+#include "common/time.h"
 #include "verifier/verifier.h"
 
 #include <nlohmann/json.hpp>
@@ -24,15 +25,6 @@ constexpr int kMaxLifetimeDays = 365;
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-std::string iso_utc(std::chrono::system_clock::time_point tp) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(tp);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 /// Parses GitLab's timestamps: "2026-01-02", "2026-01-02T03:04:05.678Z", "...+01:00".
@@ -305,7 +297,7 @@ std::chrono::milliseconds Verifier::remaining() const {
 Verification Verifier::base(const GitLabHost& h) const {
   Verification v;
   v.host = h.base;
-  v.checked_at = iso_utc(clock_.wall());
+  v.checked_at = iso8601(clock_.wall());
   return v;
 }
 

@@ -1,5 +1,6 @@
 // History and range modes: start points -> commit graph -> introduced blobs -> parallel
 // blob scan -> findings with provenance.
+#include "common/time.h"
 #include "sources/git/git_scan.h"
 
 #include <fmt/format.h>
@@ -111,15 +112,6 @@ namespace {
 
 constexpr std::uint32_t kNone = 0xffffffffu;
 
-std::string iso_utc(git_time_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string first_line(const char* msg) {
   if (msg == nullptr) return {};
   std::string_view m(msg);
@@ -136,7 +128,7 @@ CommitInfo signature_info(const git_oid& id, const git_signature* sig, const cha
   if (sig != nullptr) {
     ci.author_name = sig->name != nullptr ? sig->name : "";
     ci.author_email = sig->email != nullptr ? sig->email : "";
-    ci.date = iso_utc(sig->when.time);
+    ci.date = iso8601_utc(static_cast<std::int64_t>(sig->when.time));
   }
   ci.message = first_line(message);
   return ci;
