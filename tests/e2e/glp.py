@@ -28,6 +28,12 @@ def _sanitized(path):
 # bounds in tests scale by MEMORY_FACTOR so they still catch unbounded growth there.
 SANITIZED = _sanitized(BIN)
 MEMORY_FACTOR = 4 if SANITIZED else 1
+if SANITIZED and "suppressions=" not in os.environ.get("LSAN_OPTIONS", ""):
+    # A bounded leak inside Debian's libgit2 1.5.1; see the file for why and how narrow.
+    os.environ["LSAN_OPTIONS"] = ":".join(filter(None, [
+        os.environ.get("LSAN_OPTIONS", ""),
+        "suppressions=" + os.path.abspath(os.path.join(
+            os.path.dirname(__file__), "..", "sanitizers", "lsan-e2e.supp"))]))
 
 SRC = os.environ.get("GLPATROL_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace glpatrol::git {
@@ -113,10 +114,41 @@ Result<RepoPtr> reopen(const Repo& r) {
   return repo;
 }
 
+namespace {
+
+// The object a plain name (HEAD, a branch, a tag, a remote ref) points at, or nullopt when
+// `rev` is not a reference name. A name that exists but cannot be resolved (dangling
+// symbolic ref, unborn HEAD) is an error.
+Result<std::optional<git_oid>> resolve_reference(git_repository* repo, const std::string& rev) {
+  git_reference* raw = nullptr;
+  if (git_reference_dwim(&raw, repo, rev.c_str()) != 0) return std::optional<git_oid>{};
+  RefPtr ref(raw);
+  git_reference* resolved = nullptr;
+  if (git_reference_resolve(&resolved, ref.get()) != 0)
+    return Error::usage("cannot resolve revision '" + rev + "': " + last_git_error_text());
+  RefPtr res(resolved);
+  const git_oid* id = git_reference_target(res.get());
+  if (id == nullptr) return Error::usage("cannot resolve revision '" + rev + "'");
+  return std::optional<git_oid>{*id};
+}
+
+}  // namespace
+
 Result<git_oid> resolve_commit(git_repository* repo, const std::string& rev) {
   if (rev.empty()) return Error::usage("empty revision");
+  // Plain names are resolved here rather than by git_revparse_single: libgit2 1.5 leaks the
+  // reference revparse looked up when the object behind it cannot be read (a corrupt pack),
+  // and hostile repositories must not make the scanner leak. Expressions (HEAD~2, v1^{})
+  // still go through revparse.
+  auto named = resolve_reference(repo, rev);
+  if (!named) return named.error();
   git_object* raw = nullptr;
-  int rc = git_revparse_single(&raw, repo, rev.c_str());
+  int rc = 0;
+  if (named->has_value()) {
+    rc = git_object_lookup(&raw, repo, &**named, GIT_OBJECT_ANY);
+  } else {
+    rc = git_revparse_single(&raw, repo, rev.c_str());
+  }
   if (rc != 0) return Error::usage("cannot resolve revision '" + rev + "': " + last_git_error_text());
   ObjectPtr obj(raw);
   git_object* peeled = nullptr;

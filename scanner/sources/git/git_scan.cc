@@ -230,10 +230,9 @@ class HistoryScan {
   static std::string json_safe(const std::string& s) { return s; }
 
   std::optional<git_oid> head_commit() {
-    git_object* raw = nullptr;
-    if (git_revparse_single(&raw, repo_, "HEAD^{commit}") != 0) return std::nullopt;
-    ObjectPtr o(raw);
-    return *git_object_id(raw);
+    auto id = git::resolve_commit(repo_, "HEAD");
+    if (!id) return std::nullopt;
+    return *id;
   }
 
   Status setup_range(nlohmann::ordered_json& gx) {

@@ -27,21 +27,20 @@ Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io) {
   nlohmann::ordered_json& gx = io.extra["git"];
   gx["mode"] = "staged";
   gx["repository"] = repo->git_dir;
-  {
-    git_object* raw = nullptr;
-    const int rc = git_revparse_single(&raw, r, "HEAD^{tree}");
-    if (rc == 0) {
-      head_tree.reset(reinterpret_cast<git_tree*>(raw));
-      git_object* c = nullptr;
-      if (git_revparse_single(&c, r, "HEAD^{commit}") == 0) {
-        ObjectPtr commit(c);
-        gx["head"] = oid_hex(*git_object_id(c));
-      }
-    } else if (git_repository_head_unborn(r) == 1) {
-      gx["head"] = nullptr;
-    } else {
+  if (git_repository_head_unborn(r) == 1) {
+    gx["head"] = nullptr;
+  } else {
+    auto head = git::resolve_commit(r, "HEAD");
+    if (!head) return Error::git("cannot read HEAD: " + head.error().message);
+    git_commit* commit_raw = nullptr;
+    if (int rc = git_commit_lookup(&commit_raw, r, &*head); rc != 0)
       return git_error("cannot read HEAD", rc);
-    }
+    CommitPtr commit(commit_raw);
+    git_tree* tree_raw = nullptr;
+    if (int rc = git_commit_tree(&tree_raw, commit.get()); rc != 0)
+      return git_error("cannot read HEAD's tree", rc);
+    head_tree.reset(tree_raw);
+    gx["head"] = oid_hex(*head);
   }
 
   git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
