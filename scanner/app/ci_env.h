@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/lines.h"
 
 namespace CLI { class App; }
 
@@ -93,17 +94,6 @@ int run_git_command(GitIntegration& gi, GitScanOptions& git, ScanOptions& opts);
 // ---------------------------------------------------------------------------------------
 // Git hooks (app/cmd_hooks.cc): install-hook, pre-push, pre-receive
 
-/// One line of a pre-receive hook's stdin ("<old> <new> <ref>"); pre-push lines
-/// ("<local ref> <local oid> <remote ref> <remote oid>") are mapped to old = remote oid,
-/// new = local oid, ref = remote ref.
-struct RefUpdate {
-  std::string old_id, new_id, ref;
-  bool is_deletion() const;
-  bool is_creation() const;
-};
-/// Parses hook stdin. Errors name the line (exit 2); ids must be full hex object ids.
-Result<std::vector<RefUpdate>> parse_ref_updates(std::string_view text, bool pre_push_format);
-
 struct Finding;
 struct HookMessageOptions {
   std::string context;       ///< "commit" (pre-commit) or "push" (pre-push, pre-receive)
@@ -118,11 +108,6 @@ std::string hook_message(const std::vector<Finding>& findings, const HookMessage
 
 /// The hook script `glpatrol install-hook` writes (kind: "pre-commit" or "pre-push").
 std::string hook_script(const std::string& kind, const std::string& binary);
-
-/// Calls `fn` for each line of `text` (1-based number, without "\n" / "\r\n"); stops at the
-/// first error, which it returns.
-Status for_each_line(std::string_view text,
-                     const std::function<Status(std::string_view line, std::size_t line_no)>& fn);
 
 /// Reads a --repos-from list: one repository per line, '#' comments and blank lines
 /// skipped, duplicates removed (first wins).
