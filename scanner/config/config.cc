@@ -6,6 +6,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "rules/toml_doc.h"
+
 namespace glpatrol {
 
 namespace {
@@ -47,14 +49,9 @@ Status check_keys(const toml::table& t, const std::string& at,
 }  // namespace
 
 Status parse_config(std::string_view text, const std::string& origin, bool trusted, Config& into) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream os;
-    os << origin << ":" << e.source().begin.line << ": " << e.description();
-    return Error::config(os.str());
-  }
+  auto parsed = parse_toml_document(text, origin);
+  if (!parsed) return parsed.error();
+  const toml::table& doc = *parsed;
   if (auto s = check_keys(doc, origin, {"gitlab", "scan", "rules"}); !s) return s;
   const std::string who = trusted ? "" : " (found in the scanned tree)";
 

@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "rules/toml_doc.h"
+
 #include <set>
 #include <sstream>
 
@@ -161,14 +163,9 @@ Result<Rule> parse_rule(const toml::table& t, const std::string& origin) {
 }  // namespace
 
 Result<std::vector<Rule>> parse_rules_toml(std::string_view text, const std::string& origin) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream os;
-    os << origin << ":" << e.source().begin.line << ": " << e.description();
-    return Error::config(os.str());
-  }
+  auto parsed = parse_toml_document(text, origin);
+  if (!parsed) return parsed.error();
+  const toml::table& doc = *parsed;
   for (const auto& [k, v] : doc) {
     if (k.str() != "rules")
       return Error::config(origin + ": unknown top-level key '" + std::string(k.str()) +
