@@ -53,9 +53,14 @@ void add_rules_command(CLI::App& root, int& rc) {
       "check", "Check rule files (default: the built-in rules): every example must match, "
                "no negative example may");
   check->add_option("files", *files, "rule files (TOML)");
-  check->callback([files, &rc] {
+  auto standalone = std::make_shared<bool>(false);
+  check->add_flag("--standalone", *standalone,
+                  "check the files on their own, without the built-in rules (a complete rule set "
+                  "such as an edited rules/gitlab.toml); by default files are checked as extra "
+                  "rules next to the built-in ones, as --rules loads them");
+  check->callback([files, standalone, &rc] {
     RuleSet set;
-    set.rules = builtin_rules();
+    if (!*standalone || files->empty()) set.rules = builtin_rules();
     const std::size_t first = files->empty() ? 0 : set.rules.size();
     for (const auto& path : *files) {
       std::ifstream in(path, std::ios::binary);
@@ -76,7 +81,9 @@ void add_rules_command(CLI::App& root, int& rc) {
         for (const auto& b : set.rules)
           if (b.id == r.id) {
             std::cerr << "glpatrol: " << path << ": rule id '" << r.id << "' is already defined ("
-                      << b.origin << ")\n";
+                      << b.origin << ")"
+                      << (b.origin == "builtin" ? "; to check a complete rule set on its own, use --standalone" : "")
+                      << "\n";
             rc = kExitError;
             return;
           }

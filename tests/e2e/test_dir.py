@@ -290,7 +290,12 @@ def test_rules_list_and_check():
         assert "FAIL acme.key" in p.out
         glp.run(["rules", "check", f"{d}/missing.toml"], check_rc=2)
         glp.write(f"{d}/dup.toml", "[[rules]]\nid = \"gitlab.pat\"\npattern = 'x'\nexamples=['x']\n")
-        glp.run(["rules", "check", f"{d}/dup.toml"], check_rc=2)
+        p = glp.run(["rules", "check", f"{d}/dup.toml"], check_rc=2)
+        assert "--standalone" in p.err
+        # A complete rule set (the shipped file itself) is checked on its own.
+        p = glp.run(["rules", "check", "--standalone", os.path.join(glp.SRC, "rules", "gitlab.toml")],
+                    check_rc=0)
+        assert "all ok" in p.out
         # User rules are used by scans too.
         glp.write(f"{d}/t/k.txt", "k=acmekey_" + glp.rand(glp.HEX, 32))
         p = glp.run_json(["dir", f"{d}/t", "--rules", f"{d}/good.toml"], check_rc=1)
