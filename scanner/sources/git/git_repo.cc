@@ -27,9 +27,11 @@ void configure_libgit2(bool trust_repo_owner) {
   // window cache buys nothing.
   git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<size_t>(8u << 20));
   git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(48u << 20));
-  // Parsed commits and trees are cached for the walk; keep the cache well inside the memory
-  // budget (the default is 256 MiB).
-  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(32 << 20));
+  // Parsed commits and trees are cached for the walk. libgit2 counts raw object bytes, and a
+  // parsed tree takes 2-3x that, so the budget is small: on the 2.2 GB benchmark history
+  // 8 MiB gives the same CPU time as 32 MiB with 50 MB less peak RSS (241 vs 293 MB). The
+  // default is 256 MiB.
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(8 << 20));
   // Verify object hashes on read: a corrupt object is reported, never scanned as garbage.
   git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 }
