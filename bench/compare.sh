@@ -35,6 +35,9 @@ done
 OUT=$ROOT/bench/work/compare
 mkdir -p "$OUT"
 BIN=${GLPATROL_BIN:-$ROOT/build/glpatrol}
+# A wrong path would otherwise be "measured" as a 0 ms command that fails.
+[ -f "$BIN" ] && [ -x "$BIN" ] && "$BIN" version >/dev/null 2>&1 ||
+  { echo "bench/compare.sh: $BIN is not a working glpatrol binary (set GLPATROL_BIN)" >&2; exit 2; }
 for t in rg hyperfine /usr/bin/time git python3; do
   command -v "$t" >/dev/null || { echo "missing $t (apt-get install ripgrep hyperfine time git)" >&2; exit 2; }
 done

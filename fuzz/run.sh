@@ -35,6 +35,7 @@ flags_for() {
   case "$1" in
     matcher) echo "-max_len=65536" ;;     # the target stretches inputs past chunk boundaries
     routable) echo "-max_len=8192" ;;
+    index_file) echo "-max_len=65536" ;;  # a few hundred entries with extensions
     *) echo "-max_len=16384" ;;
   esac
 }

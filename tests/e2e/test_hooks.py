@@ -89,6 +89,27 @@ def test_hook_only_sees_staged_content():
         assert c.returncode != 0 and "c.txt:1:1" in c.err, c.err
 
 
+def test_hook_checks_the_index_git_commits_from_commit_a_and_commit_paths():
+    # `git commit -a` and `git commit PATHS` build the commit from another index than
+    # .git/index and name it in GIT_INDEX_FILE for the hook. Reading .git/index there let a
+    # token through (found by this test); the hook must check what is being committed.
+    with glp.TempDir() as d:
+        r = Repo(os.path.join(d, "r"))
+        r.commit("init", {"a.txt": "a\n", "b.txt": "b\n"})
+        glp.run(["install-hook", r.path], check_rc=0)
+        tok = glp.pat()
+        glp.write(os.path.join(r.path, "a.txt"), f"a\n{tok}\n")  # tracked, not staged
+        c = git(r.path, "commit", "-q", "-a", "-m", "all", check=False)
+        assert c.returncode != 0 and "a.txt:2:1" in c.err, (c.returncode, c.err)
+        c = git(r.path, "commit", "-q", "-m", "paths", "a.txt", check=False)
+        assert c.returncode != 0 and "a.txt:2:1" in c.err, (c.returncode, c.err)
+        assert git(r.path, "rev-list", "--count", "HEAD").out.strip() == "1"
+        # A partial commit of a clean path passes although a.txt still holds the token.
+        glp.write(os.path.join(r.path, "b.txt"), "b2\n")
+        git(r.path, "commit", "-q", "-m", "b only", "b.txt")
+        assert git(r.path, "rev-list", "--count", "HEAD").out.strip() == "2"
+
+
 def test_install_hook_refuses_a_foreign_hook_unless_forced():
     with glp.TempDir() as d:
         r = Repo(os.path.join(d, "r"))
@@ -331,6 +352,7 @@ if __name__ == "__main__":
     glp.main([
         test_install_hook_blocks_a_commit_with_a_token_and_accepts_a_clean_one,
         test_hook_only_sees_staged_content,
+        test_hook_checks_the_index_git_commits_from_commit_a_and_commit_paths,
         test_install_hook_refuses_a_foreign_hook_unless_forced,
         test_install_hook_honours_core_hooks_path_and_quotes_the_binary,
         test_missing_binary_fails_closed_with_a_clear_message,

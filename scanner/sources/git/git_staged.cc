@@ -1,15 +1,301 @@
 // Staged mode (pre-commit): the index blobs that differ from HEAD at their path, i.e. exactly
 // the content the next commit would add. The working tree is never read, and no filter,
 // attribute or hook is applied.
+//
+// The index is git's, or $GIT_INDEX_FILE when git sets it for the hook: `git commit -a` and
+// `git commit PATHS` build the commit from another index than .git/index, and reading
+// .git/index there would check the wrong content and let the commit through. The variable
+// comes from the environment git gives the hook, never from the repository.
+//
+// Comparison: the index is parsed by index_file.h and walked against HEAD's tree directory by
+// directory; a directory whose cache-tree entry is valid and names HEAD's tree for it has
+// nothing staged and is skipped unread (what `git diff --cached` does), so a commit on a
+// 100,000-file repository reads a handful of trees. Indexes this reader does not apply
+// (split or sparse index) go through libgit2's tree-to-index diff instead.
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "matcher/to_finding.h"
 #include "sources/git/blob_scanner.h"
 #include "sources/git/git_scan.h"
+#include "sources/git/index_file.h"
 
 namespace glpatrol {
+
+namespace {
+
+using git::OidEq;
+using git::OidHash;
+using OidSet = std::unordered_set<git_oid, OidHash, OidEq>;
+
+constexpr std::uint64_t kMaxIndexFileSize = 2ull << 30;
+
+struct Staged {
+  std::string path;
+  git_oid blob;
+};
+
+struct StagedChanges {
+  std::vector<Staged> staged;  ///< content the commit adds (path, blob)
+  OidSet removed;              ///< blob ids the commit removes from some path
+  std::string reader;          ///< "glpatrol" or "libgit2"
+  std::uint64_t index_entries = 0, trees_read = 0, dirs_skipped = 0;
+};
+
+bool is_gitlink(std::uint32_t mode) { return mode == GIT_FILEMODE_COMMIT; }
+
+git_oid to_oid(const git::RawOid& raw) {
+  git_oid o;
+  git_oid_fromraw(&o, raw.data());
+  return o;
+}
+
+/// The index file the commit is built from.
+std::string index_file_path(git_repository* r) {
+  if (const char* env = std::getenv("GIT_INDEX_FILE"); env != nullptr && *env != '\0') return env;
+  return std::string(git_repository_path(r)) + "index";
+}
+
+/// Reads the index; a missing file is an empty index (nothing staged yet), like git.
+Result<std::string> read_index_bytes(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::string();
+    return Error::io("cannot read the index '" + path + "': " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return Error::io("the index '" + path + "' is not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxIndexFileSize)
+    return Error::io("the index '" + path + "' is larger than 2 GiB");
+  std::ifstream in(path, std::ios::binary);
+  std::string data(static_cast<std::size_t>(st.st_size), '\0');
+  if (!in.read(data.data(), static_cast<std::streamsize>(data.size())))
+    return Error::io("cannot read the index '" + path + "'");
+  return data;
+}
+
+/// Walks the index's stage-0 entries against HEAD's tree (see the file comment).
+class IndexTreeWalk {
+ public:
+  IndexTreeWalk(git_repository* repo, const git::IndexFile& ix, StagedChanges& out)
+      : repo_(repo), out_(out) {
+    bool conflicts = false;
+    for (const auto& e : ix.entries) {
+      if (e.stage == 0) {
+        entries_.push_back(&e);
+      } else {
+        conflicts = true;
+      }
+    }
+    // Git keeps the index sorted; an index that is not is sorted here rather than trusted.
+    auto by_path = [](const git::IndexEntry* a, const git::IndexEntry* b) { return a->path < b->path; };
+    if (!std::is_sorted(entries_.begin(), entries_.end(), by_path))
+      std::stable_sort(entries_.begin(), entries_.end(), by_path);
+    // Git invalidates the cache tree around conflicts; without them it is trusted as git does.
+    if (!conflicts)
+      for (const auto& d : ix.cache_tree)
+        if (d.entry_count >= 0) cache_tree_.emplace(d.path, &d);
+  }
+
+  Status run(const git_tree* head) {
+    walk("", head != nullptr ? git_tree_id(head) : nullptr, 0, entries_.size());
+    return fault_.empty() ? Status::ok() : Status(Error::git(fault_));
+  }
+
+ private:
+  struct Item {
+    std::string key;        ///< name, or name + "/" for a directory (git's tree order)
+    std::size_t begin = 0;  ///< index: entry (file) or entry range (directory)
+    std::size_t end = 0;
+    const git_tree_entry* head = nullptr;
+    bool in_index = false;
+  };
+
+  /// `prefix`: "" or "dir/"; `head_id`: HEAD's tree for it (null: not in HEAD); [b, e): the
+  /// index entries under it. The tree is read only when the cache tree cannot vouch for it.
+  void walk(const std::string& prefix, const git_oid* head_id, std::size_t b, std::size_t e) {
+    if (!fault_.empty()) return;
+    git::TreePtr head_tree;
+    if (head_id != nullptr) {
+      const std::string dir = prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1);
+      auto ct = cache_tree_.find(dir);
+      if (ct != cache_tree_.end() && static_cast<std::size_t>(ct->second->entry_count) == e - b &&
+          std::memcmp(ct->second->id.data(), head_id->id, 20) == 0) {
+        ++out_.dirs_skipped;
+        return;
+      }
+      head_tree = lookup(head_id);
+      if (!head_tree) return;
+    }
+    const git_tree* head = head_tree.get();
+    std::vector<Item> items;
+    for (std::size_t i = b; i < e;) {
+      const std::string& path = entries_[i]->path;
+      const std::size_t slash = path.find('/', prefix.size());
+      Item it;
+      it.in_index = true;
+      it.begin = i;
+      if (slash == std::string::npos) {
+        it.key = path.substr(prefix.size());
+        it.end = ++i;
+      } else {
+        it.key = path.substr(prefix.size(), slash + 1 - prefix.size());  // "name/"
+        const std::string dir = path.substr(0, slash + 1);
+        while (i < e && entries_[i]->path.compare(0, dir.size(), dir) == 0) ++i;
+        it.end = i;
+      }
+      items.push_back(std::move(it));
+    }
+    if (head != nullptr) {
+      const std::size_t n = git_tree_entrycount(head);
+      std::unordered_map<std::string, std::size_t> at;
+      at.reserve(items.size());
+      for (std::size_t k = 0; k < items.size(); ++k) at.emplace(items[k].key, k);
+      for (std::size_t k = 0; k < n; ++k) {
+        const git_tree_entry* te = git_tree_entry_byindex(head, k);
+        std::string key = git_tree_entry_name(te);
+        if (git_tree_entry_type(te) == GIT_OBJECT_TREE) key += '/';
+        auto f = at.find(key);
+        if (f != at.end()) {
+          items[f->second].head = te;
+        } else {
+          Item gone;
+          gone.key = std::move(key);
+          gone.head = te;
+          items.push_back(std::move(gone));
+        }
+      }
+    }
+    for (const Item& it : items) {
+      const bool dir = !it.key.empty() && it.key.back() == '/';
+      if (!it.in_index) {  // only in HEAD: deleted by the commit
+        removed_from(it.head);
+        continue;
+      }
+      if (dir) {
+        walk(prefix + it.key, it.head != nullptr ? git_tree_entry_id(it.head) : nullptr, it.begin, it.end);
+        continue;
+      }
+      const git::IndexEntry& ie = *entries_[it.begin];
+      if (ie.intent_to_add || is_gitlink(ie.mode)) continue;  // nothing staged / other repository
+      const git_oid id = to_oid(ie.id);
+      if (it.head != nullptr) {
+        const bool same = git_oid_equal(&id, git_tree_entry_id(it.head)) &&
+                          static_cast<std::uint32_t>(git_tree_entry_filemode(it.head)) == ie.mode;
+        if (same) continue;
+        if (git_tree_entry_type(it.head) == GIT_OBJECT_BLOB) out_.removed.insert(*git_tree_entry_id(it.head));
+      }
+      out_.staged.push_back({ie.path, id});
+    }
+  }
+
+  git::TreePtr lookup(const git_oid* id) {
+    git_tree* raw = nullptr;
+    if (git_tree_lookup(&raw, repo_, id) != 0) {
+      fault_ = "cannot read a tree of HEAD (" + git::oid_hex(*id) + "): " + git::last_git_error_text();
+      return nullptr;
+    }
+    ++out_.trees_read;
+    return git::TreePtr(raw);
+  }
+
+  /// A HEAD entry the commit deletes: its blobs (a whole directory's) go to `removed`.
+  void removed_from(const git_tree_entry* te) {
+    if (git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
+      out_.removed.insert(*git_tree_entry_id(te));
+    } else if (git_tree_entry_type(te) == GIT_OBJECT_TREE) {
+      git::TreePtr t = lookup(git_tree_entry_id(te));
+      if (!t) return;
+      for (std::size_t k = 0; k < git_tree_entrycount(t.get()); ++k) removed_from(git_tree_entry_byindex(t.get(), k));
+    }
+  }
+
+  git_repository* repo_;
+  StagedChanges& out_;
+  std::vector<const git::IndexEntry*> entries_;
+  std::unordered_map<std::string, const git::CacheTreeDir*> cache_tree_;
+  std::string fault_;
+};
+
+/// Indexes index_file.h does not apply (split, sparse): libgit2's tree-to-index diff.
+Status staged_by_libgit2(git_repository* r, const std::string& index_path, git_tree* head_tree,
+                         StagedChanges& out) {
+  git_index* idx_raw = nullptr;
+  if (int rc = git_index_open(&idx_raw, index_path.c_str()); rc != 0)
+    return git::git_error("cannot read the index '" + index_path + "'", rc);
+  git::IndexPtr index(idx_raw);
+  out.reader = "libgit2";
+  out.index_entries = git_index_entrycount(index.get());
+  git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+  dopts.flags = GIT_DIFF_IGNORE_SUBMODULES;  // gitlinks name other repositories' commits
+  git_diff* diff_raw = nullptr;
+  if (int rc = git_diff_tree_to_index(&diff_raw, r, head_tree, index.get(), &dopts); rc != 0)
+    return git::git_error("cannot compare the index with HEAD", rc);
+  git::DiffPtr diff(diff_raw);
+  auto add = [&](const char* path, const git_oid& id, std::uint16_t mode) {
+    if (path == nullptr || git_oid_is_zero(&id) || mode == GIT_FILEMODE_COMMIT) return;
+    out.staged.push_back({path, id});
+  };
+  const std::size_t n = git_diff_num_deltas(diff.get());
+  for (std::size_t i = 0; i < n; ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+    switch (d->status) {
+      case GIT_DELTA_DELETED: out.removed.insert(d->old_file.id); break;
+      case GIT_DELTA_MODIFIED:
+        out.removed.insert(d->old_file.id);
+        add(d->new_file.path, d->new_file.id, d->new_file.mode);
+        break;
+      case GIT_DELTA_ADDED:
+      case GIT_DELTA_TYPECHANGE:
+      case GIT_DELTA_RENAMED:
+      case GIT_DELTA_COPIED:
+        add(d->new_file.path, d->new_file.id, d->new_file.mode);
+        break;
+      default: break;  // unmodified, conflicted (below)
+    }
+  }
+  if (git_index_has_conflicts(index.get()) == 1) {
+    git_index_conflict_iterator* it_raw = nullptr;
+    if (git_index_conflict_iterator_new(&it_raw, index.get()) == 0) {
+      git::GitPtr<git_index_conflict_iterator, git_index_conflict_iterator_free> it(it_raw);
+      const git_index_entry *anc = nullptr, *ours = nullptr, *theirs = nullptr;
+      while (git_index_conflict_next(&anc, &ours, &theirs, it.get()) == 0)
+        for (const git_index_entry* e : {ours, theirs})
+          if (e != nullptr) add(e->path, e->id, static_cast<std::uint16_t>(e->mode));
+    }
+  }
+  return Status::ok();
+}
+
+Status staged_changes(git_repository* r, git_tree* head_tree, StagedChanges& out) {
+  const std::string path = index_file_path(r);
+  auto bytes = read_index_bytes(path);
+  if (!bytes) return bytes.error();
+  if (bytes->empty()) {  // no index yet: nothing staged
+    out.reader = "glpatrol";
+    return Status::ok();
+  }
+  auto ix = git::parse_index_file(*bytes);
+  if (!ix) return ix.error().with_context(path);
+  if (!ix->unsupported.empty()) return staged_by_libgit2(r, path, head_tree, out);
+  out.reader = "glpatrol";
+  out.index_entries = ix->entries.size();
+  IndexTreeWalk walk(r, *ix, out);
+  if (auto s = walk.run(head_tree); !s) return s;
+  // An unresolved merge: every side's staged content is about to be resolved into the commit.
+  for (const auto& e : ix->entries)
+    if ((e.stage == 2 || e.stage == 3) && !is_gitlink(e.mode)) out.staged.push_back({e.path, to_oid(e.id)});
+  return Status::ok();
+}
+
+}  // namespace
 
 Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io) {
   using namespace git;
@@ -17,10 +303,6 @@ Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io) {
   if (!repo) return repo.error();
   git_repository* r = repo->repo.get();
   if (repo->bare) return Error::usage("--staged needs a repository with a work tree (this one is bare)");
-
-  git_index* idx_raw = nullptr;
-  if (int rc = git_repository_index(&idx_raw, r); rc != 0) return git_error("cannot read the index", rc);
-  IndexPtr index(idx_raw);
 
   // HEAD's tree; an unborn HEAD (first commit) compares with the empty tree.
   TreePtr head_tree;
@@ -43,54 +325,14 @@ Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io) {
     gx["head"] = oid_hex(*head);
   }
 
-  git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
-  dopts.flags = GIT_DIFF_IGNORE_SUBMODULES;  // gitlinks name other repositories' commits
-  git_diff* diff_raw = nullptr;
-  if (int rc = git_diff_tree_to_index(&diff_raw, r, head_tree.get(), index.get(), &dopts); rc != 0)
-    return git_error("cannot compare the index with HEAD", rc);
-  DiffPtr diff(diff_raw);
-
-  struct Staged {
-    std::string path;
-    git_oid blob;
-  };
-  std::vector<Staged> staged;
-  auto add = [&](const char* path, const git_oid& id, std::uint16_t mode) {
-    if (path == nullptr || git_oid_is_zero(&id) || mode == GIT_FILEMODE_COMMIT) return;
-    staged.push_back({path, id});
-  };
-  // Blob ids the commit removes from some path: a staged blob among them is a move of content
-  // already in HEAD (a rename), so its tokens are old leaks, not new ones (in_head: true).
-  std::unordered_set<git_oid, OidHash, OidEq> removed;
-  const std::size_t n = git_diff_num_deltas(diff.get());
-  for (std::size_t i = 0; i < n; ++i) {
-    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
-    if (d->status == GIT_DELTA_DELETED || d->status == GIT_DELTA_MODIFIED) removed.insert(d->old_file.id);
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
-    switch (d->status) {
-      case GIT_DELTA_ADDED:
-      case GIT_DELTA_MODIFIED:
-      case GIT_DELTA_TYPECHANGE:
-      case GIT_DELTA_RENAMED:
-      case GIT_DELTA_COPIED:
-        add(d->new_file.path, d->new_file.id, d->new_file.mode);
-        break;
-      default: break;  // deleted, unmodified, conflicted (below)
-    }
-  }
-  // An unresolved merge: every side's staged content is about to be resolved into the commit.
-  if (git_index_has_conflicts(index.get()) == 1) {
-    git_index_conflict_iterator* it_raw = nullptr;
-    if (git_index_conflict_iterator_new(&it_raw, index.get()) == 0) {
-      GitPtr<git_index_conflict_iterator, git_index_conflict_iterator_free> it(it_raw);
-      const git_index_entry *anc = nullptr, *ours = nullptr, *theirs = nullptr;
-      while (git_index_conflict_next(&anc, &ours, &theirs, it.get()) == 0)
-        for (const git_index_entry* e : {ours, theirs})
-          if (e != nullptr) add(e->path, e->id, static_cast<std::uint16_t>(e->mode));
-    }
-  }
+  StagedChanges changes;
+  if (auto s = staged_changes(r, head_tree.get(), changes); !s) return s;
+  const std::vector<Staged>& staged = changes.staged;
+  const OidSet& removed = changes.removed;
+  gx["index"] = {{"reader", changes.reader},
+                 {"entries", changes.index_entries},
+                 {"trees_read", changes.trees_read},
+                 {"directories_skipped", changes.dirs_skipped}};
 
   const std::uint64_t cap = opts.max_blob_size != 0 ? std::min(opts.max_blob_size, kMaxGitBlobSize)
                                                     : kMaxGitBlobSize;
