@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # glpatrol against its peers, on the same machine, in one run (medians of several runs).
 #
-#   bench/compare.sh [--repo PATH] [--tree PATH] [--runs N] [--gb G] [--skip-scaling]
+#   bench/compare.sh [--repo PATH] [--tree PATH] [--runs N] [--gb G] [--skip-scaling | --scaling-only]
+#   (--scaling-only re-runs only the 10%..100% history pass and rewrites the report from the
+#   results of the last full run)
 #
 # Corpora (generated ones go to bench/work/, git-ignored; generation is seeded, so the same
 # command on another machine builds the same bytes):
@@ -21,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-REPO="" TREE="" RUNS=3 GB=2.2 SCALING=1
+REPO="" TREE="" RUNS=3 GB=2.2 SCALING=1 PEERS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --repo) REPO=$(realpath "$2"); shift 2 ;;
@@ -29,7 +31,8 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --gb) GB=$2; shift 2 ;;
     --skip-scaling) SCALING=0; shift ;;
-    *) echo "usage: bench/compare.sh [--repo PATH] [--tree PATH] [--runs N] [--gb G] [--skip-scaling]" >&2; exit 2 ;;
+    --scaling-only) PEERS=0; shift ;;
+    *) echo "usage: bench/compare.sh [--repo PATH] [--tree PATH] [--runs N] [--gb G] [--skip-scaling | --scaling-only]" >&2; exit 2 ;;
   esac
 done
 OUT=$ROOT/bench/work/compare
@@ -117,51 +120,56 @@ count_findings() {  # $1 = tool name, $2 = command; prints a findings count (too
 }
 
 peak_rss_mib() {  # peak RSS of the whole pipeline's largest process, MiB
-  /usr/bin/time -f %M bash -c "$1 >/dev/null 2>&1" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'
+  { /usr/bin/time -f %M bash -c "$1 >/dev/null 2>&1" 2>&1 >/dev/null || true; } | tail -1 |
+    awk '{printf "%.0f", $1/1024}'
 }
 
 RESULTS=$OUT/results.tsv
-: > "$RESULTS"
-bench_corpus() {  # $1 = label, $2 = kind, $3 = path, $4 = bytes
-  local label=$1 kind=$2 path=$3 bytes=$4 json=$OUT/hyperfine-$1.json
-  local -a args=()
-  local -a names=()
-  while IFS=$'\t' read -r name cmd; do
-    args+=(-n "$name" "$cmd")
-    names+=("$name")
-  done < <(commands_for "$kind" "$path")
-  echo "== $label ($((bytes / 1000000)) MB): ${names[*]}" >&2
-  hyperfine -i --warmup 1 --runs "$RUNS" --export-json "$json" "${args[@]}" >&2
-  while IFS=$'\t' read -r name cmd; do
-    printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$bytes" "$name" "$(peak_rss_mib "$cmd")" "$(count_findings "$name" "$cmd")" >> "$RESULTS"
-  done < <(commands_for "$kind" "$path")
-}
-
-bench_corpus tree tree "$TREE" "$(tree_bytes "$TREE")"
-bench_corpus history repo "$REPO" "$(blob_bytes "$REPO")"
-bench_corpus small repo "$SMALL" "$(blob_bytes "$SMALL")"
-
-# --- start-up, pre-commit latency, scaling ----------------------------------------------------
 EXTRA=$OUT/extra.tsv
-: > "$EXTRA"
-EMPTY=$OUT/empty.txt
-: > "$EMPTY"
-hyperfine -N -i --warmup 3 --runs 20 --export-json "$OUT/startup.json" \
-  -n "glpatrol dir (1 empty file)" "$BIN dir $EMPTY -q" \
-  -n "glpatrol dir --pat-prefix corp- (rules compiled at start-up)" "$BIN dir $EMPTY -q --pat-prefix corp-" \
-  -n "rg (1 empty file)" "rg -c glpat- $EMPTY" >&2
+if [ "$PEERS" = 1 ]; then
+  : > "$RESULTS"
+  : > "$EXTRA"
+  bench_corpus() {  # $1 = label, $2 = kind, $3 = path, $4 = bytes
+    local label=$1 kind=$2 path=$3 bytes=$4 json=$OUT/hyperfine-$1.json
+    local -a args=()
+    local -a names=()
+    while IFS=$'\t' read -r name cmd; do
+      args+=(-n "$name" "$cmd")
+      names+=("$name")
+    done < <(commands_for "$kind" "$path")
+    echo "== $label ($((bytes / 1000000)) MB): ${names[*]}" >&2
+    hyperfine -i --warmup 1 --runs "$RUNS" --export-json "$json" "${args[@]}" >&2
+    while IFS=$'\t' read -r name cmd; do
+      printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$bytes" "$name" "$(peak_rss_mib "$cmd")" "$(count_findings "$name" "$cmd")" >> "$RESULTS"
+    done < <(commands_for "$kind" "$path")
+  }
 
-# Pre-commit: a clone sharing the big repository's objects, one staged change.
-STAGE=$OUT/staged-clone
-rm -rf "$STAGE"
-git clone -q --shared "$REPO" "$STAGE" 2>/dev/null || git clone -q --shared --bare "$REPO" "$STAGE"
-if [ -d "$STAGE/.git" ]; then
-  f=$(git -C "$STAGE" ls-files | head -1)
-  echo "// staged change" >> "$STAGE/$f"
-  git -C "$STAGE" add "$f"
-  hyperfine -N -i --warmup 2 --runs 10 --export-json "$OUT/staged.json" \
-    -n "glpatrol git --staged (1 file staged, $(git -C "$STAGE" ls-files | wc -l) tracked files)" \
-    "$BIN git $STAGE --staged -q" >&2
+  bench_corpus tree tree "$TREE" "$(tree_bytes "$TREE")"
+  bench_corpus history repo "$REPO" "$(blob_bytes "$REPO")"
+  bench_corpus small repo "$SMALL" "$(blob_bytes "$SMALL")"
+
+  # --- start-up, pre-commit latency, scaling ----------------------------------------------------
+  EMPTY=$OUT/empty.txt
+  : > "$EMPTY"
+  hyperfine -N -i --warmup 3 --runs 20 --export-json "$OUT/startup.json" \
+    -n "glpatrol dir (1 empty file)" "$BIN dir $EMPTY -q" \
+    -n "glpatrol dir --pat-prefix corp- (rules compiled at start-up)" "$BIN dir $EMPTY -q --pat-prefix corp-" \
+    -n "rg (1 empty file)" "rg -c glpat- $EMPTY" >&2
+
+  # Pre-commit: a clone sharing the big repository's objects, one staged change.
+  STAGE=$OUT/staged-clone
+  rm -rf "$STAGE"
+  git clone -q --shared "$REPO" "$STAGE" 2>/dev/null || git clone -q --shared --bare "$REPO" "$STAGE"
+  if [ -d "$STAGE/.git" ]; then
+    f=$(git -C "$STAGE" ls-files | sed -n 1p)  # (head would SIGPIPE git under pipefail)
+    echo "// staged change" >> "$STAGE/$f"
+    git -C "$STAGE" add "$f"
+    hyperfine -N -i --warmup 2 --runs 10 --export-json "$OUT/staged.json" \
+      -n "glpatrol git --staged (1 file staged, $(git -C "$STAGE" ls-files | wc -l) tracked files)" \
+      "$BIN git $STAGE --staged -q" >&2
+  fi
+else
+  sed -i "/^scaling\t/d" "$EXTRA"
 fi
 
 if [ "$SCALING" = 1 ]; then
@@ -175,7 +183,7 @@ if [ "$SCALING" = 1 ]; then
     t0=$(date +%s.%N)
     rss=$(peak_rss_mib "$cmd")
     t1=$(date +%s.%N)
-    bytes=$("$BIN" git "$REPO" --range "${chain[0]}..$c" -f json 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)["scan"]["stats"]["bytes"])')
+    bytes=$( ("$BIN" git "$REPO" --range "${chain[0]}..$c" -f json 2>/dev/null || true) | $PY -c 'import json,sys; print(json.load(sys.stdin)["scan"]["stats"]["bytes"])')
     printf 'scaling\t%s\t%s\t%s\t%s\n' "$pct" "$bytes" "$(awk "BEGIN{print $t1 - $t0}")" "$rss" >> "$EXTRA"
   done
 fi

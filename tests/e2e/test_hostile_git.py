@@ -125,6 +125,36 @@ def test_G21_sha256_repository_is_an_explicit_error():
         assert p.err.strip(), "no message"
 
 
+def test_G23_replace_refs_and_grafts_do_not_hide_history():
+    # `git replace` and .git/info/grafts change what git log shows: both can hide the commit
+    # that introduced a token from diff-based scanners. glpatrol reads the objects themselves
+    # (libgit2 applies neither), so the original commit is still found and attributed.
+    tok = glp.pat()
+    with glp.TempDir() as d:
+        r = f"{d}/r"
+        make_repo(r, tok, extra_commits=2)
+        first = git(r, "rev-list", "--max-parents=0", "HEAD").stdout.decode().strip()
+        empty_tree = git(r, "mktree", input=b"").stdout.decode().strip()
+        clean = git(r, "commit-tree", empty_tree, "-m", "clean", input=b"").stdout.decode().strip()
+        git(r, "replace", first, clean)
+        shown = git(r, "log", "-p", "--all").stdout.decode(errors="replace")
+        assert tok not in shown  # the replacement hides the token from git log
+        p, doc = scan(r)
+        assert p.returncode == 1, (p.returncode, p.err[:300])
+        hits = [f for f in doc["findings"] if f["path"] == "old.env"]
+        assert hits and hits[0]["commit"]["sha"] == first, doc["findings"]
+        git(r, "replace", "-d", first)
+        # A graft that cuts history above the token's commit.
+        second = git(r, "rev-list", "--reverse", "HEAD").stdout.decode().split()[1]
+        glp.write(f"{r}/.git/info/grafts", f"{second}\n")
+        shown = git(r, "log", "-p", "--all", check=False).stdout.decode(errors="replace")
+        assert tok not in shown
+        p, doc = scan(r)
+        assert p.returncode == 1, (p.returncode, p.err[:300])
+        assert [f["commit"]["sha"] for f in doc["findings"] if f["path"] == "old.env"] == [first]
+        hu.assert_no_token({"out": p.stdout, "err": p.stderr}, [tok])
+
+
 def test_G25_hostile_ref_names_in_packed_refs():
     tok = glp.pat()
     with glp.TempDir() as d:

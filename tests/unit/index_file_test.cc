@@ -185,3 +185,16 @@ TEST_CASE("hostile indexes are errors, never crashes or huge allocations") {
     CHECK_FALSE(parse_index_file(make_index(2, kEntries, t)));
   }
 }
+
+TEST_CASE("empty entry names: only in a split index (\"link\"), an error otherwise") {
+  std::string link = "link";
+  put32(link, 20);
+  link.append(20, '\1');
+  const std::vector<E> es = {{"", 1}, {"b", 2}};
+  auto split = parse_index_file(make_index(2, es, "", link));
+  REQUIRE(split);
+  CHECK(split->unsupported == std::vector<std::string>{"link"});
+  auto plain = parse_index_file(make_index(2, es));
+  REQUIRE_FALSE(plain);
+  CHECK(plain.error().message.find("empty path") != std::string::npos);
+}

@@ -187,9 +187,8 @@ class IndexTreeWalk {
       if (ie.intent_to_add || is_gitlink(ie.mode)) continue;  // nothing staged / other repository
       const git_oid id = to_oid(ie.id);
       if (it.head != nullptr) {
-        const bool same = git_oid_equal(&id, git_tree_entry_id(it.head)) &&
-                          static_cast<std::uint32_t>(git_tree_entry_filemode(it.head)) == ie.mode;
-        if (same) continue;
+        // Same blob: at most the mode changed, no content is added.
+        if (git_oid_equal(&id, git_tree_entry_id(it.head))) continue;
         if (git_tree_entry_type(it.head) == GIT_OBJECT_BLOB) out_.removed.insert(*git_tree_entry_id(it.head));
       }
       out_.staged.push_back({ie.path, id});

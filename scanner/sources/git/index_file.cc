@@ -134,6 +134,7 @@ Result<IndexFile> parse_index_file(std::string_view data, bool verify_checksum) 
   ix.entries.reserve(n);
   std::size_t off = kHeader;
   std::string prev;  // version 4: paths are prefix-compressed against the previous one
+  std::size_t empty_path_at = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::size_t start = off;
     if (body - off < kEntryFixed) return bad(off, "truncated entry");
@@ -172,7 +173,9 @@ Result<IndexFile> parse_index_file(std::string_view data, bool verify_checksum) 
       if (size > body - start) return bad(start, "truncated entry padding");
       off = start + size;
     }
-    if (e.path.empty()) return bad(start, "empty path");
+    // A split index stores entries that replace shared-index entries with an empty name; it
+    // is only valid with the "link" extension, checked below.
+    if (e.path.empty() && empty_path_at == 0) empty_path_at = start;
     ix.entries.push_back(std::move(e));
   }
 
@@ -190,6 +193,9 @@ Result<IndexFile> parse_index_file(std::string_view data, bool verify_checksum) 
     }
     off = ext + size;
   }
+  if (empty_path_at != 0 &&
+      std::find(ix.unsupported.begin(), ix.unsupported.end(), "link") == ix.unsupported.end())
+    return bad(empty_path_at, "empty path");
   return ix;
 }
 

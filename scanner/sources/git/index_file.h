@@ -20,7 +20,7 @@ namespace glpatrol::git {
 using RawOid = std::array<unsigned char, 20>;
 
 struct IndexEntry {
-  std::string path;        ///< full path, '/'-separated, as stored
+  std::string path;        ///< full path, '/'-separated, as stored (empty only in a split index)
   RawOid id{};             ///< blob (or gitlink commit) id
   std::uint32_t mode = 0;  ///< 0100644, 0100755, 0120000 (symlink), 0160000 (gitlink)
   std::uint8_t stage = 0;  ///< 0 = normal; 1/2/3 = base/ours/theirs of a conflict
