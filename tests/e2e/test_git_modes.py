@@ -36,6 +36,32 @@ def test_range_scans_only_what_the_range_introduced():
         assert [f["location_kind"] for f in fs4] == ["commit-message"]
 
 
+def test_range_after_a_force_push_and_across_merges():
+    # CI after a force push: the lower end (the old tip) is not an ancestor of the upper end.
+    # The range is everything reachable from the new tip but not from the old one, and the
+    # report says the lower end was not an ancestor. Side branches merged in are covered.
+    with glp.TempDir() as d:
+        r = Repo(os.path.join(d, "r"))
+        base = r.commit("base", {"a.txt": "a\n"})
+        old_tip = r.commit("old", {"old.txt": f"{glp.pat()}\n"})  # rewritten away below
+        r.git("reset", "-q", "--hard", base)
+        r.git("checkout", "-q", "-b", "side")
+        tok_side = glp.pat()
+        r.commit("side", {"side.txt": f"{tok_side}\n"})
+        r.git("checkout", "-q", "main")
+        tok_main = glp.pat()
+        r.commit("main", {"main.txt": f"{tok_main}\n"})
+        r.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+        new_tip = r.git("rev-parse", "HEAD")
+        p, fs = scan(r.path, "--range", f"{old_tip}..{new_tip}", rc=1)
+        assert sorted(f["path"] for f in fs) == ["main.txt", "side.txt"], fs
+        assert p.doc["scan"]["git"]["range"]["commits"] == 3
+        assert any("not an ancestor" in w for w in p.doc["scan"]["warnings"]), p.doc["scan"]["warnings"]
+        # An ordinary range has no such warning.
+        p, _ = scan(r.path, "--range", f"{base}..{new_tip}", rc=1)
+        assert not any("not an ancestor" in w for w in p.doc["scan"]["warnings"])
+
+
 def test_range_covers_merge_only_content():
     with glp.TempDir() as d:
         r = Repo(os.path.join(d, "r"))
@@ -258,6 +284,7 @@ def test_staged_split_index():
 if __name__ == "__main__":
     glp.main([
         test_range_scans_only_what_the_range_introduced,
+        test_range_after_a_force_push_and_across_merges,
         test_range_covers_merge_only_content,
         test_invalid_and_empty_ranges_are_errors,
         test_range_in_shallow_clone,
