@@ -9,6 +9,19 @@
 #include "app/scan_driver.h"
 #include "reporters/reporter.h"
 
+namespace {
+
+/// Repeatable options (-r, --exclude, --rules, --gitlab-url...) take one value per use, so
+/// `glpatrol dir -r json:out.json src/` scans src/ instead of reading it as a second report.
+/// (CLI11 lets a vector option swallow every following argument by default.)
+void one_value_per_use(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options())
+    if (!opt->get_positional() && opt->get_items_expected_max() > 1) opt->allow_extra_args(false);
+  for (CLI::App* sub : app.get_subcommands({})) one_value_per_use(*sub);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace glpatrol;
   CLI::App app{"glpatrol: finds leaked GitLab tokens in files, standard input and git history.\n"
@@ -24,6 +37,7 @@ int main(int argc, char** argv) {
   add_verify_command(app, rc);
   add_hooks_commands(app, rc);
   add_merge_command(app, rc);
+  one_value_per_use(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

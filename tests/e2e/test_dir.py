@@ -63,6 +63,19 @@ def test_clean_tree_and_placeholders_exit_zero():
         assert "0 findings" in p.out
 
 
+def test_repeatable_options_take_one_value_each():
+    # `-r FORMAT:PATH` before the paths: the path is a scan target, not a second report.
+    with glp.TempDir() as d:
+        glp.write(f"{d}/t/a.txt", f"k={glp.pat()}\n")
+        glp.write(f"{d}/t/skip/b.txt", f"k={glp.pat()}\n")
+        glp.write(f"{d}/t/also/c.txt", f"k={glp.pat()}\n")
+        p = glp.run(["dir", "-r", f"json:{d}/r1.json", "-r", f"sarif:{d}/r2.sarif",
+                     "--exclude", "skip/**", "--exclude", "also/**", f"{d}/t", "-f", "json"], check_rc=1)
+        assert [f["path"] for f in json.loads(p.stdout)["findings"]] == [f"{d}/t/a.txt"]
+        assert len(json.load(open(f"{d}/r1.json"))["findings"]) == 1
+        assert os.path.exists(f"{d}/r2.sarif")
+
+
 def test_redaction_everywhere_by_default():
     with glp.TempDir() as d:
         toks = [glp.pat(), glp.routable(), glp.token("gitlab.oauth_app_secret"), glp.token("gitlab.deploy_token")]
