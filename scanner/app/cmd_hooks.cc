@@ -31,6 +31,7 @@
 #include "matcher/to_finding.h"
 #include "sources/git/git_repo.h"
 #include "sources/git/git_scan.h"
+#include "sources/git/git_walk.h"
 #include "sources/git/ref_updates.h"
 
 namespace glpatrol {
@@ -401,10 +402,7 @@ struct PushPlan {
 /// old ids and its remote-tracking refs). Force pushes and new branches need no special case.
 Result<PushPlan> plan_push(git_repository* repo, const std::vector<RefUpdate>& updates,
                            const PushOptions& po) {
-  git_revwalk* raw = nullptr;
-  if (int rc = git_revwalk_new(&raw, repo); rc != 0) return git::git_error("revwalk", rc);
-  std::unique_ptr<git_revwalk, void (*)(git_revwalk*)> walk(raw, git_revwalk_free);
-  std::vector<git_oid> pushed;
+  std::vector<git_oid> pushed, known;
   PushPlan plan;
   for (const auto& u : updates) {
     if (u.is_deletion()) continue;
@@ -419,9 +417,7 @@ Result<PushPlan> plan_push(git_repository* repo, const std::vector<RefUpdate>& u
     git_object* peeled = nullptr;
     if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0) continue;  // tag of a tree/blob
     git::ObjectPtr p(peeled);
-    const git_oid c = *git_object_id(peeled);
-    if (int rc = git_revwalk_push(walk.get(), &c); rc != 0) return git::git_error("revwalk push", rc);
-    pushed.push_back(c);
+    pushed.push_back(*git_object_id(peeled));
   }
   if (pushed.empty()) return plan;
   auto hide = [&](const git_oid& id) {
@@ -431,7 +427,7 @@ Result<PushPlan> plan_push(git_repository* repo, const std::vector<RefUpdate>& u
     git_object* peeled = nullptr;
     if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0) return;
     git::ObjectPtr p(peeled);
-    git_revwalk_hide(walk.get(), git_object_id(peeled));
+    known.push_back(*git_object_id(peeled));
   };
   // Hides the target of every ref matching `glob` ("" = all refs).
   auto hide_refs = [&](const std::string& glob) -> Status {
@@ -462,28 +458,13 @@ Result<PushPlan> plan_push(git_repository* repo, const std::vector<RefUpdate>& u
     if (!po.remote.empty() && po.remote.find('/') == std::string::npos)
       (void)hide_refs("refs/remotes/" + po.remote + "/*");  // none: a URL remote
   }
-  git::OidSet fresh;
-  git_oid id;
-  while (true) {
-    const int rc = git_revwalk_next(&id, walk.get());
-    if (rc == GIT_ITEROVER) break;
-    if (rc != 0) return git::git_error("walking the pushed commits", rc);
-    fresh.insert(id);
-  }
-  plan.new_commits = fresh.size();
+  auto fresh = git::new_commits(repo, pushed, known);
+  if (!fresh) return fresh.error().with_context("walking the pushed commits");
+  plan.new_commits = fresh->commits.size();
   std::set<std::string> stops, tips;
-  for (const auto& c : fresh) {
-    git_commit* raw_c = nullptr;
-    if (git_commit_lookup(&raw_c, repo, &c) != 0) continue;
-    git::CommitPtr commit(raw_c);
-    const unsigned n = git_commit_parentcount(raw_c);
-    for (unsigned i = 0; i < n; ++i) {
-      const git_oid* p = git_commit_parent_id(raw_c, i);
-      if (p != nullptr && fresh.count(*p) == 0) stops.insert(git::oid_hex(*p));
-    }
-  }
+  for (const auto& p : fresh->boundary) stops.insert(git::oid_hex(p));
   for (const auto& c : pushed)
-    if (fresh.count(c) != 0) tips.insert(git::oid_hex(c));
+    if (fresh->commits.count(c) != 0) tips.insert(git::oid_hex(c));
   plan.tips.assign(tips.begin(), tips.end());
   plan.stops.assign(stops.begin(), stops.end());
   return plan;

@@ -274,28 +274,10 @@ class HistoryScan {
   /// error use the exhaustive set: every ancestor of `from`.
   OidSet range_stops(const git_oid& from, const git_oid& to) {
     if (r_.shallow.empty()) {
-      git_revwalk* raw = nullptr;
-      if (git_revwalk_new(&raw, repo_) == 0) {
-        GitPtr<git_revwalk, git_revwalk_free> walk(raw);
-        OidSet fresh;
-        bool ok = git_revwalk_push(walk.get(), &to) == 0 && git_revwalk_hide(walk.get(), &from) == 0;
-        git_oid id;
-        int rc = 0;
-        while (ok && (rc = git_revwalk_next(&id, walk.get())) == 0) fresh.insert(id);
-        if (ok && rc == GIT_ITEROVER) {
-          OidSet stops;
-          if (fresh.count(to) == 0) stops.insert(to);  // to is contained in from: empty range
-          for (const auto& c : fresh) {
-            git_commit* craw = nullptr;
-            if (git_commit_lookup(&craw, repo_, &c) != 0) continue;  // collect_commits reports it
-            CommitPtr commit(craw);
-            for (unsigned i = 0; i < git_commit_parentcount(craw); ++i) {
-              const git_oid* p = git_commit_parent_id(craw, i);
-              if (p != nullptr && fresh.count(*p) == 0) stops.insert(*p);
-            }
-          }
-          return stops;
-        }
+      if (auto range = new_commits(repo_, {to}, {from})) {
+        OidSet stops = std::move(range->boundary);
+        if (range->commits.count(to) == 0) stops.insert(to);  // to is contained in from: empty range
+        return stops;
       }
       git_error_clear();
     }

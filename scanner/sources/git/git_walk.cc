@@ -221,6 +221,32 @@ OidSet ancestors(git_repository* repo, const std::vector<git_oid>& tips, const O
   return seen;
 }
 
+Result<NewCommits> new_commits(git_repository* repo, const std::vector<git_oid>& tips,
+                               const std::vector<git_oid>& hidden) {
+  git_revwalk* raw = nullptr;
+  if (int rc = git_revwalk_new(&raw, repo); rc != 0) return git_error("revision walk", rc);
+  GitPtr<git_revwalk, git_revwalk_free> walk(raw);
+  for (const auto& t : tips)
+    if (int rc = git_revwalk_push(walk.get(), &t); rc != 0) return git_error("revision walk: " + oid_hex(t), rc);
+  for (const auto& h : hidden)
+    if (int rc = git_revwalk_hide(walk.get(), &h); rc != 0) return git_error("revision walk: " + oid_hex(h), rc);
+  NewCommits out;
+  git_oid id;
+  int rc = 0;
+  while ((rc = git_revwalk_next(&id, walk.get())) == 0) out.commits.insert(id);
+  if (rc != GIT_ITEROVER) return git_error("revision walk", rc);
+  for (const auto& c : out.commits) {
+    git_commit* craw = nullptr;
+    if (git_commit_lookup(&craw, repo, &c) != 0) continue;  // the caller's walk reports it
+    CommitPtr commit(craw);
+    for (unsigned i = 0; i < git_commit_parentcount(craw); ++i) {
+      const git_oid* p = git_commit_parent_id(craw, i);
+      if (p != nullptr && out.commits.count(*p) == 0) out.boundary.insert(*p);
+    }
+  }
+  return out;
+}
+
 bool commit_tree(git_repository* repo, const git_oid& commit, git_oid* tree) {
   git_commit* raw = nullptr;
   if (git_commit_lookup(&raw, repo, &commit) != 0) return false;

@@ -65,6 +65,18 @@ CommitGraph collect_commits(git_repository* repo, const std::vector<git_oid>& st
 /// All ancestors of `tips` (inclusive), stopping at shallow boundaries and missing objects.
 OidSet ancestors(git_repository* repo, const std::vector<git_oid>& tips, const OidSet& shallow);
 
+/// The commits reachable from `tips` but not from `hidden`, and their boundary: the parents
+/// outside that set, where a walk from the tips must stop. Found with libgit2's revision walk
+/// (git's "uninteresting" marking), which stops once every path has met hidden history
+/// instead of listing all of it. libgit2 1.5 does not know shallow boundaries: in a shallow
+/// clone use `ancestors` instead. `hidden` must name commits.
+struct NewCommits {
+  OidSet commits;
+  OidSet boundary;
+};
+Result<NewCommits> new_commits(git_repository* repo, const std::vector<git_oid>& tips,
+                               const std::vector<git_oid>& hidden);
+
 /// Finds the blobs a tree introduces relative to its parents' trees: every blob whose id
 /// differs from the entry at the same path in every parent. Subtrees equal (by id) to the
 /// same subtree of any parent are skipped, so the cost follows what changed.
