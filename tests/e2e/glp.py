@@ -92,27 +92,47 @@ def routable(prefix=None, versioned=True, routing=None, bad_crc=False):
     return body + base36(crc, 7)
 
 
+# Every built-in token kind (rule id) and a generator for it; tokens exist only at run time.
+_GENERATORS = {
+    "gitlab.pat": pat,
+    "gitlab.pat.routable": lambda: routable(),
+    "gitlab.pat.routable_unversioned": lambda: routable(versioned=False),
+    "gitlab.runner_auth": lambda: _p("gl", "rt-t1_") + rand(DEVISE, 20),
+    "gitlab.runner_auth.routable": lambda: routable(_p("gl", "rt-t3_"), routing={"o": "1", "p": "2a", "t": "3"}),
+    "gitlab.runner_registration": lambda: _p("GR13", "48941") + rand(DEVISE, 20),
+    "gitlab.oauth_app_secret": lambda: _p("gl", "oas-") + rand(HEX, 64),
+    "gitlab.deploy_token": lambda: _p("gl", "dt-") + rand(DEVISE, 20),
+    "gitlab.job_token": lambda: _p("gl", "cbt-") + rand(ALNUM, 2) + "_" + rand(DEVISE, 20),
+    "gitlab.pipeline_trigger": lambda: _p("gl", "ptt-") + rand(HEX, 40),
+    "gitlab.feed_token": lambda: _p("gl", "ft-") + rand(DEVISE, 20),
+    "gitlab.incoming_mail": lambda: _p("gl", "imt-") + rand(B36, 25),
+    "gitlab.agent_token": lambda: _p("gl", "agent-") + rand(DEVISE, 50),
+    "gitlab.scim_token": lambda: _p("gl", "soat-") + rand(DEVISE, 20),
+    "gitlab.feature_flags_client": lambda: _p("gl", "ffct-") + rand(DEVISE, 20),
+    "gitlab.workspace_token": lambda: _p("gl", "wt-") + rand(DEVISE, 20),
+}
+TOKEN_KINDS = list(_GENERATORS)
+
+
 def token(kind):
     """A token of a given rule id, generated at run time."""
-    gen = {
-        "gitlab.pat": pat,
-        "gitlab.pat.routable": lambda: routable(),
-        "gitlab.pat.routable_unversioned": lambda: routable(versioned=False),
-        "gitlab.runner_auth": lambda: _p("gl", "rt-t1_") + rand(DEVISE, 20),
-        "gitlab.runner_auth.routable": lambda: routable(_p("gl", "rt-t3_"), routing={"o": "1", "p": "2a", "t": "3"}),
-        "gitlab.runner_registration": lambda: _p("GR13", "48941") + rand(DEVISE, 20),
-        "gitlab.oauth_app_secret": lambda: _p("gl", "oas-") + rand(HEX, 64),
-        "gitlab.deploy_token": lambda: _p("gl", "dt-") + rand(DEVISE, 20),
-        "gitlab.job_token": lambda: _p("gl", "cbt-") + rand(ALNUM, 2) + "_" + rand(DEVISE, 20),
-        "gitlab.pipeline_trigger": lambda: _p("gl", "ptt-") + rand(HEX, 40),
-        "gitlab.feed_token": lambda: _p("gl", "ft-") + rand(DEVISE, 20),
-        "gitlab.incoming_mail": lambda: _p("gl", "imt-") + rand(B36, 25),
-        "gitlab.agent_token": lambda: _p("gl", "agent-") + rand(DEVISE, 50),
-        "gitlab.scim_token": lambda: _p("gl", "soat-") + rand(DEVISE, 20),
-        "gitlab.feature_flags_client": lambda: _p("gl", "ffct-") + rand(DEVISE, 20),
-        "gitlab.workspace_token": lambda: _p("gl", "wt-") + rand(DEVISE, 20),
-    }[kind]
-    return gen()
+    return _GENERATORS[kind]()
+
+
+def drain_pty(master):
+    """Reads a pseudo-terminal's master side until the other side is closed (EOF or EIO), then
+    closes it; returns every byte written to the terminal."""
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the slave side is closed and nothing is left
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(master)
+    return data
 
 
 def run(args, stdin=None, cwd=None, env=None, check_rc=None, timeout=300):

@@ -264,12 +264,7 @@ def test_stdin():
 
 def test_every_token_kind_is_classified():
     with glp.TempDir() as d:
-        kinds = ["gitlab.pat", "gitlab.pat.routable", "gitlab.pat.routable_unversioned",
-                 "gitlab.runner_auth", "gitlab.runner_auth.routable", "gitlab.runner_registration",
-                 "gitlab.oauth_app_secret", "gitlab.deploy_token", "gitlab.job_token",
-                 "gitlab.pipeline_trigger", "gitlab.feed_token", "gitlab.incoming_mail",
-                 "gitlab.agent_token", "gitlab.scim_token", "gitlab.feature_flags_client",
-                 "gitlab.workspace_token"]
+        kinds = glp.TOKEN_KINDS
         toks = {k: glp.token(k) for k in kinds}
         glp.write(f"{d}/all.txt", "".join(f"{k} = \"{t}\"\n" for k, t in toks.items()))
         p = glp.run_json(["dir", d, "--show-secrets"], check_rc=1)

@@ -202,12 +202,7 @@ def test_C09_boundaries_per_rule():
 
 
 def test_C10_every_kind_classified_once_longest_wins():
-    kinds = ["gitlab.pat", "gitlab.pat.routable", "gitlab.pat.routable_unversioned",
-             "gitlab.runner_auth", "gitlab.runner_auth.routable", "gitlab.runner_registration",
-             "gitlab.oauth_app_secret", "gitlab.deploy_token", "gitlab.job_token",
-             "gitlab.pipeline_trigger", "gitlab.feed_token", "gitlab.incoming_mail",
-             "gitlab.agent_token", "gitlab.scim_token", "gitlab.feature_flags_client",
-             "gitlab.workspace_token"]
+    kinds = glp.TOKEN_KINDS
     toks = {k: glp.token(k) for k in kinds}
     toks["gitlab.session_cookie"] = "_gitlab_session=" + glp.rand(glp.HEX, 32)
     toks["gitlab.feed_token.path"] = glp._p("gl", "ft-") + glp.rand(glp.HEX, 64) + "-42"

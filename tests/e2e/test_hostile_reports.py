@@ -136,17 +136,8 @@ def _run_pty(args, env):
     e.update(env)
     p = subprocess.Popen([glp.BIN] + args, stdout=slave, stderr=subprocess.PIPE, env=e)
     os.close(slave)
-    data = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
+    data = glp.drain_pty(master)
     p.wait(60)
-    os.close(master)
     return p.returncode, data, p.stderr.read()
 
 

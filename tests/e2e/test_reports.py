@@ -11,7 +11,6 @@ import json
 import os
 import pty
 import re
-import select
 import stat
 import subprocess
 import time
@@ -453,20 +452,7 @@ def test_progress_line_only_on_a_terminal():
         proc.wait(timeout=60)
         if stderr_tty:
             os.close(slave)
-            data = b""
-            while True:
-                r, _, _ = select.select([master], [], [], 0.2)
-                if not r:
-                    break
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                data += chunk
-            os.close(master)
-            return proc.returncode, data
+            return proc.returncode, glp.drain_pty(master)  # the process has exited
         return proc.returncode, proc.stderr.read()
     rc, err = run_stdin(True)
     assert rc == 0
