@@ -1,11 +1,10 @@
 #include "findings/suppress/suppress.h"
 
 #include <fnmatch.h>
-#include <sys/stat.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "common/read_file.h"
 
 namespace glpatrol {
 
@@ -29,19 +28,6 @@ bool path_matches(std::string_view path, const std::string& glob) {
   return false;
 }
 
-Result<std::string> read_bounded(const std::string& path, std::uint64_t max, std::string_view what) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return Error::config(path + ": cannot read " + std::string(what));
-  if (!S_ISREG(st.st_mode)) return Error::config(path + ": " + std::string(what) + " is not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > max)
-    return Error::config(path + ": " + std::string(what) + " is too large (" +
-                         std::to_string(st.st_size) + " bytes, limit " + std::to_string(max) + ")");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::config(path + ": cannot read " + std::string(what));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 }  // namespace
 
@@ -108,7 +94,7 @@ Result<std::vector<IgnoreEntry>> parse_ignore_file(std::string_view text, const 
 }
 
 Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
-  auto text = read_bounded(path, kMaxIgnoreFileBytes, "ignore file");
+  auto text = read_regular_file(path, kMaxIgnoreFileBytes, "ignore file");
   if (!text) return text.error();
   return parse_ignore_file(*text, path);
 }
@@ -146,7 +132,7 @@ Result<Baseline> parse_baseline(std::string_view text, const std::string& origin
 }
 
 Result<Baseline> load_baseline(const std::string& path) {
-  auto text = read_bounded(path, kMaxBaselineBytes, "baseline");
+  auto text = read_regular_file(path, kMaxBaselineBytes, "baseline");
   if (!text) return text.error();
   return parse_baseline(*text, path);
 }

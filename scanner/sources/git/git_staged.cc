@@ -13,16 +13,16 @@
 // 100,000-file repository reads a handful of trees. Indexes this reader does not apply
 // (split or sparse index) go through libgit2's tree-to-index diff instead.
 #include <fmt/format.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/read_file.h"
 #include "matcher/to_finding.h"
 #include "sources/git/blob_scanner.h"
 #include "sources/git/git_scan.h"
@@ -34,7 +34,7 @@ namespace {
 
 using git::OidEq;
 using git::OidHash;
-using OidSet = std::unordered_set<git_oid, OidHash, OidEq>;
+using git::OidSet;
 
 constexpr std::uint64_t kMaxIndexFileSize = 2ull << 30;
 
@@ -66,19 +66,8 @@ std::string index_file_path(git_repository* r) {
 
 /// Reads the index; a missing file is an empty index (nothing staged yet), like git.
 Result<std::string> read_index_bytes(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return std::string();
-    return Error::io("cannot read the index '" + path + "': " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return Error::io("the index '" + path + "' is not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxIndexFileSize)
-    return Error::io("the index '" + path + "' is larger than 2 GiB");
-  std::ifstream in(path, std::ios::binary);
-  std::string data(static_cast<std::size_t>(st.st_size), '\0');
-  if (!in.read(data.data(), static_cast<std::streamsize>(data.size())))
-    return Error::io("cannot read the index '" + path + "'");
-  return data;
+  if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return std::string();
+  return read_regular_file(path, kMaxIndexFileSize, "the index");
 }
 
 /// Walks the index's stage-0 entries against HEAD's tree (see the file comment).
