@@ -36,8 +36,13 @@ hyperfine --warmup 1 --runs "${RUNS:-3}" -i --export-markdown "$OUT/git_bench_hi
   -n "git cat-file --batch-all-objects" "git cat-file --batch-all-objects --batch --unordered > /dev/null" \
   -n "git log -p --all | rg glpat-" "git log -p --all | rg -c 'glpat-' || true"
 
-echo "peak RSS (KiB), 3 runs:"
-for _ in 1 2 3; do { /usr/bin/time -f "%M" "$BIN" git . -q 2>&1 >/dev/null || true; } | tail -1; done
+# Wall clock alone misleads on a shared machine: CPU time (user + sys) and peak RSS per run.
+echo "wall s / user s / sys s / peak RSS KiB, 3 runs each:"
+for _ in 1 2 3; do { /usr/bin/time -f "glpatrol git  %e / %U / %S / %M" "$BIN" git . -q 2>&1 >/dev/null || true; } | tail -1; done
+for _ in 1 2 3; do
+  { /usr/bin/time -f "git cat-file  %e / %U / %S / %M" \
+      git cat-file --batch-all-objects --batch --unordered 2>&1 >/dev/null || true; } | tail -1
+done
 
 # Staged mode on the same repository: a scratch clone sharing the objects, one staged edit.
 ST="$(mktemp -d)"

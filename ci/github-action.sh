@@ -37,7 +37,7 @@ cmd_install() {
     local out=${RUNNER_TEMP:-/tmp}/glpatrol-build
     echo "glpatrol: no binary given or on PATH; building from $src"
     if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
-      sudo -n "$src/build.sh" deps
+      sudo -n "$src/build.sh" deps build  # only what building needs
     fi
     BUILD_DIR="$out" "$src/build.sh" build
     bin="$out/glpatrol"
@@ -58,11 +58,11 @@ cmd_scan() {
   local -a args=(git "$path" -r "sarif:$sarif" -r "json:$report" --progress never)
   case "$mode" in
     auto) args+=(--ci) ;;
-    history) ;;
+    history) args+=(--untrusted-tree) ;;
     range)
       [ -n "${GLP_BASE:-}" ] || die "mode range needs the base input"
       case "$GLP_BASE${GLP_HEAD:-}" in -*|*..*|*' '*) die "base/head must be plain revisions" ;; esac
-      args+=(--range "$GLP_BASE..${GLP_HEAD:-HEAD}") ;;
+      args+=(--range "$GLP_BASE..${GLP_HEAD:-HEAD}" --untrusted-tree) ;;
     *) die "mode must be auto, history or range" ;;
   esac
   [ "${GLP_INLINE_ALLOW:-false}" = true ] || args+=(--no-inline-allow)

@@ -25,3 +25,17 @@ function(glpatrol_embed out_var symbol input)
     COMMENT "Embedding ${input}")
   set(${out_var} ${out} PARENT_SCOPE)
 endfunction()
+
+# Include roots per library, so the link graph decides which headers a target can see:
+# glpatrol_headers(<target> <prefix> <dir>) makes <dir> includable as "<prefix>/..." for the
+# target and for whatever links it PUBLIC, and for nothing else. (All headers live under
+# scanner/ and reporters/; a shared include root would let any target include any header.)
+# Each library gets its own root in the build tree holding one symlink <prefix> -> <dir>.
+function(glpatrol_headers target prefix dir)
+  set(root ${PROJECT_BINARY_DIR}/include/${target})
+  file(MAKE_DIRECTORY ${root})
+  if(NOT EXISTS ${root}/${prefix})
+    file(CREATE_LINK ${dir} ${root}/${prefix} SYMBOLIC)
+  endif()
+  target_include_directories(${target} PUBLIC ${root})
+endfunction()

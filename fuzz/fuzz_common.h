@@ -19,8 +19,8 @@ namespace glpatrol::fuzz {
   std::abort();
 }
 
-#define GLP_FUZZ_CHECK(cond, ...)                  \
-  do {                                             \
+#define GLP_FUZZ_CHECK(cond, ...)                     \
+  do {                                                \
     if (!(cond)) ::glpatrol::fuzz::fail(__VA_ARGS__); \
   } while (0)
 

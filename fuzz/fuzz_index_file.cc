@@ -4,7 +4,8 @@
 // Input: raw bytes, checked with and without the SHA-1 trailer check (most mutated inputs
 // would otherwise stop at the checksum). Oracles: no crash, over-read or huge allocation;
 // errors carry a message; an accepted index holds at most as many entries as its header
-// says, paths are NUL-free and non-empty (outside a split index), stages are 0-3; every cache-tree directory path is
+// says, paths are NUL-free and non-empty (outside a split index), stages are 0-3; every cache-tree directory
+// path is
 // "" (the root, first) or a '/'-joined path with no empty component; parsing is
 // deterministic.
 #include <algorithm>
@@ -29,8 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     GLP_FUZZ_CHECK(size >= 12, "index shorter than its header accepted");
     const std::uint32_t declared = (std::uint32_t{data[8]} << 24) | (std::uint32_t{data[9]} << 16) |
                                    (std::uint32_t{data[10]} << 8) | data[11];
-    GLP_FUZZ_CHECK(ix->entries.size() == declared, "%zu entries, header says %u", ix->entries.size(), declared);
-    const bool split = std::find(ix->unsupported.begin(), ix->unsupported.end(), "link") != ix->unsupported.end();
+    GLP_FUZZ_CHECK(ix->entries.size() == declared, "%zu entries, header says %u", ix->entries.size(),
+                   declared);
+    const bool split =
+        std::find(ix->unsupported.begin(), ix->unsupported.end(), "link") != ix->unsupported.end();
     for (const auto& e : ix->entries) {
       GLP_FUZZ_CHECK(split || !e.path.empty(), "empty path accepted outside a split index");
       GLP_FUZZ_CHECK(e.path.find('\0') == std::string::npos, "NUL inside a path");

@@ -25,7 +25,8 @@
 
 #include "fuzz/fuzz_common.h"
 #include "matcher/matcher.h"
-#include "matcher/to_finding.h"
+#include "findings/finding.h"
+#include "rules/rule.h"
 #include "rules/examples.h"
 
 using namespace glpatrol;
@@ -68,18 +69,19 @@ Env& env() {
 std::uint64_t line_at(std::string_view buf, std::size_t pos) {
   std::uint64_t line = 1;
   for (std::size_t i = 0; i < pos; ++i) {
-    if (buf[i] == '\r') ++line;
-    else if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r')) ++line;
+    if (buf[i] == '\r')
+      ++line;
+    else if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
+      ++line;
   }
   return line;
 }
 
 bool same(const LocatedMatch& a, const LocatedMatch& b) {
-  return a.match.rule == b.match.rule && a.match.start == b.match.start &&
-         a.match.end == b.match.end && a.match.secret_start == b.match.secret_start &&
-         a.match.checksum == b.match.checksum && a.match.attributes == b.match.attributes &&
-         a.secret == b.secret && a.line == b.line && a.column == b.column &&
-         a.end_line == b.end_line && a.end_column == b.end_column &&
+  return a.match.rule == b.match.rule && a.match.start == b.match.start && a.match.end == b.match.end &&
+         a.match.secret_start == b.match.secret_start && a.match.checksum == b.match.checksum &&
+         a.match.attributes == b.match.attributes && a.secret == b.secret && a.line == b.line &&
+         a.column == b.column && a.end_line == b.end_line && a.end_column == b.end_column &&
          a.inline_allow == b.inline_allow;
 }
 
@@ -89,32 +91,34 @@ void check_invariants(const Env& e, std::string_view buf, const std::vector<Loca
   for (std::size_t i = 0; i < out.size(); ++i) {
     const Match& m = out[i].match;
     GLP_FUZZ_CHECK(m.rule < e.db->rules().size(), "%s: match %zu has rule %u", mode, i, m.rule);
-    GLP_FUZZ_CHECK(m.start < m.end && m.end <= buf.size(),
-                   "%s: match %zu span [%llu,%llu) outside [0,%zu)", mode, i,
-                   (unsigned long long)m.start, (unsigned long long)m.end, buf.size());
+    GLP_FUZZ_CHECK(m.start < m.end && m.end <= buf.size(), "%s: match %zu span [%llu,%llu) outside [0,%zu)",
+                   mode, i, (unsigned long long)m.start, (unsigned long long)m.end, buf.size());
     GLP_FUZZ_CHECK(m.secret_start >= m.start && m.secret_start < m.end,
                    "%s: match %zu secret_start %llu outside span", mode, i,
                    (unsigned long long)m.secret_start);
     GLP_FUZZ_CHECK(out[i].secret == buf.substr(m.secret_start, m.end - m.secret_start),
                    "%s: match %zu secret differs from the bytes at its span", mode, i);
-    GLP_FUZZ_CHECK(i == 0 || m.start >= prev_end, "%s: match %zu overlaps or is out of order",
-                   mode, i);
+    GLP_FUZZ_CHECK(i == 0 || m.start >= prev_end, "%s: match %zu overlaps or is out of order", mode, i);
     prev_end = m.end;
     GLP_FUZZ_CHECK(out[i].line >= 1 && out[i].column >= 1 && out[i].end_line >= out[i].line,
-                   "%s: match %zu has location %llu:%llu-%llu:%llu", mode, i,
-                   (unsigned long long)out[i].line, (unsigned long long)out[i].column,
-                   (unsigned long long)out[i].end_line, (unsigned long long)out[i].end_column);
-    const Finding f = make_finding(*e.db, out[i]);
-    GLP_FUZZ_CHECK(f.redacted.find(f.secret) == std::string::npos,
+                   "%s: match %zu has location %llu:%llu-%llu:%llu", mode, i, (unsigned long long)out[i].line,
+                   (unsigned long long)out[i].column, (unsigned long long)out[i].end_line,
+                   (unsigned long long)out[i].end_column);
+    // The prefix choice mirrors ScanStep::make_finding: the kind prefix, else the routable one.
+    std::string prefix = token_kind_prefix(out[i].secret);
+    for (const auto& [k, v] : m.attributes)
+      if (k == "routable.prefix" && prefix.empty()) prefix = v;
+    const std::string redacted = redact_token(out[i].secret, prefix);
+    GLP_FUZZ_CHECK(redacted.find(out[i].secret) == std::string::npos,
                    "%s: match %zu (%s): redacted form contains the token", mode, i,
-                   f.rule_id.c_str());
+                   e.db->rule(m.rule).id.c_str());
   }
 }
 
 struct Plant {
-  std::size_t pos;     // insertion offset in the filler
-  std::size_t index;   // into Env::examples
-  std::string text;    // "\n" + example + "\n"
+  std::size_t pos;    // insertion offset in the filler
+  std::size_t index;  // into Env::examples
+  std::string text;   // "\n" + example + "\n"
   std::vector<LocatedMatch> alone;
   std::size_t at = 0;  // final offset of text in the buffer
 };
@@ -135,7 +139,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool stretch = fdp.ConsumeIntegralInRange<int>(0, 3) == 0;
   const std::size_t stretch_to = stretch ? fdp.ConsumeIntegralInRange<std::size_t>(0, 160000) : 0;
   const int n_plants = fdp.ConsumeIntegralInRange<int>(0, 4);
-  struct PlantCtl { std::size_t index; std::uint32_t seed; bool near_boundary; std::uint32_t where; std::uint8_t delta; };
+  struct PlantCtl {
+    std::size_t index;
+    std::uint32_t seed;
+    bool near_boundary;
+    std::uint32_t where;
+    std::uint8_t delta;
+  };
   std::vector<PlantCtl> ctl;
   for (int i = 0; i < n_plants; ++i) {
     PlantCtl c{};
@@ -160,8 +170,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& c : ctl) {
     const Example& ex = e.examples[c.index];
     auto exp = expand_example(ex.tmpl, c.seed);
-    if (!exp) fuzz::fail("example %zu of rule %s does not expand: %s", c.index,
-                         e.db->rule(ex.rule).id.c_str(), exp.error().message.c_str());
+    if (!exp)
+      fuzz::fail("example %zu of rule %s does not expand: %s", c.index, e.db->rule(ex.rule).id.c_str(),
+                 exp.error().message.c_str());
     Plant p;
     p.index = c.index;
     p.text = "\n" + exp->text + "\n";
@@ -171,9 +182,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& lm : tmp)
       hit |= lm.match.rule == ex.rule && lm.match.start == exp->span_begin + 1 &&
              lm.match.end == exp->span_end + 1;
-    GLP_FUZZ_CHECK(hit, "isolation: example %zu of rule %s (seed %u, template `%s`) not found at "
-                   "[%zu,%zu); %zu other match(es)", c.index, e.db->rule(ex.rule).id.c_str(),
-                   c.seed, ex.tmpl.c_str(), exp->span_begin, exp->span_end, tmp.size());
+    GLP_FUZZ_CHECK(hit,
+                   "isolation: example %zu of rule %s (seed %u, template `%s`) not found at "
+                   "[%zu,%zu); %zu other match(es)",
+                   c.index, e.db->rule(ex.rule).id.c_str(), c.seed, ex.tmpl.c_str(), exp->span_begin,
+                   exp->span_end, tmp.size());
     p.alone = tmp;
     if (c.near_boundary) {
       // Just before a chunk boundary (k * chunk), so the token straddles it.
@@ -210,20 +223,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (const auto& lm : out) {
         if (lm.match.start != start || lm.match.end != end) continue;
         ++n;
-        GLP_FUZZ_CHECK(lm.match.rule == a.match.rule && lm.secret == a.secret &&
-                       lm.column == a.column && lm.match.checksum == a.match.checksum &&
-                       lm.match.attributes == a.match.attributes,
+        GLP_FUZZ_CHECK(lm.match.rule == a.match.rule && lm.secret == a.secret && lm.column == a.column &&
+                           lm.match.checksum == a.match.checksum && lm.match.attributes == a.match.attributes,
                        "planted example %zu (rule %s) at %llu: found as rule %s with different "
-                       "secret/column/attributes", p.index, e.db->rule(a.match.rule).id.c_str(),
-                       (unsigned long long)start, e.db->rule(lm.match.rule).id.c_str());
-        GLP_FUZZ_CHECK(lm.line == line_at(buf, start),
-                       "planted example %zu at %llu: line %llu, expected %llu", p.index,
-                       (unsigned long long)start, (unsigned long long)lm.line,
-                       (unsigned long long)line_at(buf, start));
+                       "secret/column/attributes",
+                       p.index, e.db->rule(a.match.rule).id.c_str(), (unsigned long long)start,
+                       e.db->rule(lm.match.rule).id.c_str());
+        GLP_FUZZ_CHECK(
+            lm.line == line_at(buf, start), "planted example %zu at %llu: line %llu, expected %llu", p.index,
+            (unsigned long long)start, (unsigned long long)lm.line, (unsigned long long)line_at(buf, start));
       }
-      GLP_FUZZ_CHECK(n == 1, "planted example %zu (rule %s) at [%llu,%llu): found %d times in a "
-                     "%zu-byte buffer", p.index, e.db->rule(a.match.rule).id.c_str(),
-                     (unsigned long long)start, (unsigned long long)end, n, buf.size());
+      GLP_FUZZ_CHECK(n == 1,
+                     "planted example %zu (rule %s) at [%llu,%llu): found %d times in a "
+                     "%zu-byte buffer",
+                     p.index, e.db->rule(a.match.rule).id.c_str(), (unsigned long long)start,
+                     (unsigned long long)end, n, buf.size());
     }
   }
 
@@ -239,19 +253,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<LocatedMatch> streamed;
   auto r = m.scan_stream(reader, streamed, chunk_req);
   if (!r) fuzz::fail("scan_stream failed: %s", r.error().message.c_str());
-  GLP_FUZZ_CHECK(*r == buf.size(), "scan_stream read %llu of %zu bytes", (unsigned long long)*r,
-                 buf.size());
+  GLP_FUZZ_CHECK(*r == buf.size(), "scan_stream read %llu of %zu bytes", (unsigned long long)*r, buf.size());
   check_invariants(e, buf, streamed, "scan_stream");
   GLP_FUZZ_CHECK(streamed.size() == out.size(),
-                 "scan_stream (chunk %zu, max read %zu) found %zu matches, scan found %zu", chunk,
-                 max_read, streamed.size(), out.size());
+                 "scan_stream (chunk %zu, max read %zu) found %zu matches, scan found %zu", chunk, max_read,
+                 streamed.size(), out.size());
   for (std::size_t i = 0; i < out.size(); ++i)
     GLP_FUZZ_CHECK(same(streamed[i], out[i]),
                    "scan_stream (chunk %zu) match %zu differs from scan: [%llu,%llu) %s line %llu "
-                   "allow %d vs [%llu,%llu) %s line %llu allow %d", chunk, i,
-                   (unsigned long long)streamed[i].match.start,
-                   (unsigned long long)streamed[i].match.end,
-                   e.db->rule(streamed[i].match.rule).id.c_str(),
+                   "allow %d vs [%llu,%llu) %s line %llu allow %d",
+                   chunk, i, (unsigned long long)streamed[i].match.start,
+                   (unsigned long long)streamed[i].match.end, e.db->rule(streamed[i].match.rule).id.c_str(),
                    (unsigned long long)streamed[i].line, static_cast<int>(streamed[i].inline_allow),
                    (unsigned long long)out[i].match.start, (unsigned long long)out[i].match.end,
                    e.db->rule(out[i].match.rule).id.c_str(), (unsigned long long)out[i].line,

@@ -62,8 +62,7 @@ std::optional<std::vector<RefUpdate>> reference_parse(const std::string& text, b
     if (out.size() >= kMaxRefUpdates) return std::nullopt;
     if (f.size() != (pre_push ? 4u : 3u)) return std::nullopt;
     RefUpdate u{pre_push ? f[3] : f[0], f[1], f[2]};
-    if (!hex_id(u.old_id) || !hex_id(u.new_id) || u.old_id.size() != u.new_id.size())
-      return std::nullopt;
+    if (!hex_id(u.old_id) || !hex_id(u.new_id) || u.old_id.size() != u.new_id.size()) return std::nullopt;
     out.push_back(u);
   }
   return out;
@@ -72,9 +71,12 @@ std::optional<std::vector<RefUpdate>> reference_parse(const std::string& text, b
 std::string make_id(FuzzedDataProvider& fdp) {
   const std::size_t n = fdp.ConsumeBool() ? 40 : 64;
   switch (fdp.ConsumeIntegralInRange<int>(0, 5)) {
-    case 0: return std::string(n, '0');  // creation / deletion
-    case 1: return std::string(n - 1, 'a');  // short
-    case 2: return std::string(n, 'A');  // uppercase is refused
+    case 0:
+      return std::string(n, '0');  // creation / deletion
+    case 1:
+      return std::string(n - 1, 'a');  // short
+    case 2:
+      return std::string(n, 'A');  // uppercase is refused
     default: {
       std::string s;
       for (std::size_t i = 0; i < n; ++i) s += "0123456789abcdef"[fdp.ConsumeIntegral<std::uint8_t>() % 16];

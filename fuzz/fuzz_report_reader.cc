@@ -1,4 +1,4 @@
-// Fuzz target: the JSON report reader behind `glpatrol merge` (reporters/json_reader).
+// Fuzz target: the JSON report reader behind `glpatrol merge` (reporters/report_json).
 // Oracle: errors, not crashes; a report that parses is written again with the json reporter
 // and that output must parse back with the same number of findings (the merger's round trip).
 #include <cstdint>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz/fuzz_common.h"
-#include "reporters/json_reader.h"
+#include "reporters/report_json.h"
 #include "reporters/reporter.h"
 
 using namespace glpatrol;

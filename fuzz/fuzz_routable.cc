@@ -28,21 +28,20 @@ bool is_prefix_char(char c) {
          std::string_view("-_+=/@:.").find(c) != std::string_view::npos;
 }
 
-void check_result(std::string_view text, std::size_t end, std::size_t min_start,
-                  std::size_t max_prefix, const std::optional<RoutableToken>& t) {
+void check_result(std::string_view text, std::size_t end, std::size_t min_start, std::size_t max_prefix,
+                  const std::optional<RoutableToken>& t) {
   if (!t) return;
   GLP_FUZZ_CHECK(t->end == end, "result ends at %zu, asked for %zu", t->end, end);
-  GLP_FUZZ_CHECK(t->start >= min_start && t->start < t->end,
-                 "result starts at %zu (min_start %zu, end %zu)", t->start, min_start, t->end);
-  GLP_FUZZ_CHECK(t->prefix.size() <= max_prefix, "prefix of %zu bytes > max_prefix %zu",
-                 t->prefix.size(), max_prefix);
+  GLP_FUZZ_CHECK(t->start >= min_start && t->start < t->end, "result starts at %zu (min_start %zu, end %zu)",
+                 t->start, min_start, t->end);
+  GLP_FUZZ_CHECK(t->prefix.size() <= max_prefix, "prefix of %zu bytes > max_prefix %zu", t->prefix.size(),
+                 max_prefix);
   GLP_FUZZ_CHECK(text.substr(t->start, t->prefix.size()) == t->prefix,
                  "prefix differs from the bytes at the start");
   for (char c : t->prefix) GLP_FUZZ_CHECK(is_prefix_char(c), "prefix holds byte 0x%02x", c & 0xff);
   GLP_FUZZ_CHECK(routable_crc_valid(text.substr(t->start, t->end - t->start)),
                  "reported span [%zu,%zu) is not CRC-valid on its own", t->start, t->end);
-  GLP_FUZZ_CHECK(!t->versioned || t->version.size() == 2, "version of %zu chars",
-                 t->version.size());
+  GLP_FUZZ_CHECK(!t->versioned || t->version.size() == 2, "version of %zu chars", t->version.size());
 }
 
 }  // namespace
@@ -99,11 +98,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       GLP_FUZZ_CHECK(!routable_crc_valid(v.substr(planted_at, planted_end - planted_at)),
                      "routable_crc_valid accepted a corrupted checksum");
     } else {
-      GLP_FUZZ_CHECK(t.has_value(), "planted token (prefix %zu chars, %s, routing `%s`) not found",
-                     p.size(), versioned ? "versioned" : "unversioned", rt.c_str());
+      GLP_FUZZ_CHECK(t.has_value(), "planted token (prefix %zu chars, %s, routing `%s`) not found", p.size(),
+                     versioned ? "versioned" : "unversioned", rt.c_str());
       GLP_FUZZ_CHECK(t->start == planted_at && t->prefix == p && t->versioned == versioned,
-                     "planted token found at %zu with a %zu-char prefix, planted at %zu with %zu",
-                     t->start, t->prefix.size(), planted_at, p.size());
+                     "planted token found at %zu with a %zu-char prefix, planted at %zu with %zu", t->start,
+                     t->prefix.size(), planted_at, p.size());
       GLP_FUZZ_CHECK(!t->routing.empty(), "routing payload `%s` did not decode", rt.c_str());
       GLP_FUZZ_CHECK(routable_crc_valid(v.substr(planted_at, planted_end - planted_at)),
                      "routable_crc_valid rejected a valid token");
@@ -118,8 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t end = end_sel % (text.size() + 2);  // may be past the end: must be refused
   const std::size_t min_start = text.empty() ? 0 : min_start_sel % (text.size() + 1);
   const auto t = find_routable_ending_at(v, end, min_start, max_prefix);
-  GLP_FUZZ_CHECK(!t || end <= text.size(), "result for end %zu past the text (%zu)", end,
-                 text.size());
+  GLP_FUZZ_CHECK(!t || end <= text.size(), "result for end %zu past the text (%zu)", end, text.size());
   check_result(v, end, min_start, max_prefix, t);
   // Every end offset of a short text (cheap: the decoder rejects most ends in O(1)).
   if (text.size() <= 4096)

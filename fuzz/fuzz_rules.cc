@@ -36,9 +36,8 @@ void compile_and_run(RuleSet set, std::string_view subject) {
   (void)m->scan(subject, out);
   for (const auto& lm : out)
     GLP_FUZZ_CHECK(lm.match.start < lm.match.end && lm.match.end <= subject.size(),
-                   "match [%llu,%llu) outside a %zu-byte subject",
-                   (unsigned long long)lm.match.start, (unsigned long long)lm.match.end,
-                   subject.size());
+                   "match [%llu,%llu) outside a %zu-byte subject", (unsigned long long)lm.match.start,
+                   (unsigned long long)lm.match.end, subject.size());
   (void)check_rules(*db);
 }
 
@@ -69,8 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.id = "fuzz.rule";
   r.origin = "fuzz";
   const int confirm = fdp.ConsumeIntegralInRange<int>(0, 2);
-  r.confirm = confirm == 0 ? ConfirmKind::Regex : confirm == 1 ? ConfirmKind::Routable
-                                                               : ConfirmKind::Jwt;
+  r.confirm = confirm == 0 ? ConfirmKind::Regex : confirm == 1 ? ConfirmKind::Routable : ConfirmKind::Jwt;
   r.charset = static_cast<TokenCharset>(fdp.ConsumeIntegralInRange<int>(0, 3));
   r.require_left_boundary = fdp.ConsumeBool();
   r.secret_after = fdp.ConsumeRandomLengthString(8);

@@ -17,7 +17,7 @@
 
 #include "common/encoding.h"
 #include "reporters/report_paths.h"
-#include "reporters/reporter.h"
+#include "reporters/report_json.h"
 
 namespace glpatrol {
 
@@ -30,11 +30,16 @@ using json = nlohmann::ordered_json;
 
 std::string gitlab_severity(Severity s) {
   switch (s) {
-    case Severity::Critical: return "Critical";
-    case Severity::High: return "High";
-    case Severity::Medium: return "Medium";
-    case Severity::Low: return "Low";
-    case Severity::Info: return "Info";
+    case Severity::Critical:
+      return "Critical";
+    case Severity::High:
+      return "High";
+    case Severity::Medium:
+      return "Medium";
+    case Severity::Low:
+      return "Low";
+    case Severity::Info:
+      return "Info";
   }
   return "Unknown";
 }
@@ -91,17 +96,16 @@ class GitlabReporter final : public Reporter {
         continue;
       }
       const Rule* rule = rules.count(f.rule_id) ? rules.at(f.rule_id) : nullptr;
-      const std::string rel =
-          f.path.empty() ? f.location_kind : relative_report_path(f.path, scan.targets);
-      const std::string sha = f.commit ? f.commit->sha : std::string(kWorkingTreeSha);
+      const std::string rel = relative_report_path(place_name(f.provenance), scan.targets);
+      const std::string sha = f.provenance.commit ? f.provenance.commit->sha : std::string(kWorkingTreeSha);
       json v;
-      v["id"] = stable_uuid(fmt::format("glpatrol-gitlab/v1\n{}\n{}\n{}\n{}", fingerprint(f), rel,
-                                        f.line, sha));
+      v["id"] =
+          stable_uuid(fmt::format("glpatrol-gitlab/v1\n{}\n{}\n{}\n{}", fingerprint(f), rel, f.line, sha));
       v["name"] = json_text(non_empty(f.rule_name, f.rule_id)).substr(0, 255);
       std::string desc = rule && !rule->description.empty() ? rule->description : f.rule_name;
       desc += fmt::format(" Found {} in {} at line {}", f.redacted, rel, f.line);
-      if (f.commit) desc += ", introduced in commit " + f.commit->sha.substr(0, 12);
-      if (f.in_head && !*f.in_head) desc += " (no longer in HEAD, still in history)";
+      if (f.provenance.commit) desc += ", introduced in commit " + f.provenance.commit->sha.substr(0, 12);
+      if (f.provenance.in_head && !*f.provenance.in_head) desc += " (no longer in HEAD, still in history)";
       desc += ".";
       v["description"] = json_text(desc);
       v["severity"] = gitlab_severity(f.effective_severity());
@@ -111,8 +115,11 @@ class GitlabReporter final : public Reporter {
       json links = json::array();
       if (rule)
         for (const auto& ref : rule->references)
-          if (ref.rfind("https://", 0) == 0 || ref.rfind("http://", 0) == 0)
-            links.push_back({{"url", ref}});
+          if (ref.rfind("https://", 0) == 0 || ref.rfind("http://", 0) == 0) links.push_back({{"url", ref}});
+      // Instance scans: the exact place on the instance (blob line, job log line, note).
+      if (f.provenance.source && !f.provenance.source->web_url.empty())
+        links.push_back({{"name", "Where on GitLab (" + f.provenance.source->kind + ")"},
+                         {"url", json_text(f.provenance.source->web_url)}});
       if (!links.empty()) v["links"] = links;
 
       json loc;
@@ -121,12 +128,13 @@ class GitlabReporter final : public Reporter {
       loc["end_line"] = std::max<std::uint64_t>(std::max<std::uint64_t>(f.end_line, f.line), 1);
       json commit;
       commit["sha"] = sha;
-      if (f.commit) {
-        std::string author = f.commit->author_name;
-        if (!f.commit->author_email.empty()) author += " <" + f.commit->author_email + ">";
+      if (f.provenance.commit) {
+        std::string author = f.provenance.commit->author_name;
+        if (!f.provenance.commit->author_email.empty())
+          author += " <" + f.provenance.commit->author_email + ">";
         commit["author"] = json_text(author);
-        commit["date"] = f.commit->date;
-        commit["message"] = json_text(f.commit->message);
+        commit["date"] = f.provenance.commit->date;
+        commit["message"] = json_text(f.provenance.commit->message);
       }
       loc["commit"] = commit;
       v["location"] = loc;
@@ -138,10 +146,11 @@ class GitlabReporter final : public Reporter {
       details["secret_sha256"] = text_detail("Token SHA-256", f.secret_sha256);
       if (const auto cs = to_string(f.checksum); !cs.empty())
         details["checksum"] = text_detail("Checksum", std::string(cs));
-      if (f.blob_id) details["blob_id"] = text_detail("Blob", *f.blob_id);
-      if (f.in_head) details["in_head"] = text_detail("Still in HEAD", *f.in_head ? "yes" : "no");
-      if (f.commit && f.commit->merge_sha)
-        details["merge_commit"] = text_detail("Merge commit", *f.commit->merge_sha);
+      if (f.provenance.blob_id) details["blob_id"] = text_detail("Blob", *f.provenance.blob_id);
+      if (f.provenance.in_head)
+        details["in_head"] = text_detail("Still in HEAD", *f.provenance.in_head ? "yes" : "no");
+      if (f.provenance.commit && f.provenance.commit->merge_sha)
+        details["merge_commit"] = text_detail("Merge commit", *f.provenance.commit->merge_sha);
       if (f.verification) {
         std::string status = f.verification->status;
         if (!f.verification->reason.empty()) status += " (" + f.verification->reason + ")";
@@ -169,8 +178,9 @@ class GitlabReporter final : public Reporter {
     for (const auto& w : scan.stats.warnings) message("warn", w);
     for (const auto& c : scan.config_files) message("info", "configuration loaded: " + c);
     if (!opts_.raw_extract)
-      message("info", "raw_source_code_extract omitted (tokens stay out of CI artifacts); "
-                      "--gitlab-raw-extract enables GitLab's token-status features.");
+      message("info",
+              "raw_source_code_extract omitted (tokens stay out of CI artifacts); "
+              "--gitlab-raw-extract enables GitLab's token-status features.");
 
     json vendor = {{"name", "glpatrol"}};
     json tool;
@@ -193,7 +203,8 @@ class GitlabReporter final : public Reporter {
     if (!messages.empty()) s["messages"] = messages;
     json options = json::array();
     options.push_back({{"name", "scan_kind"}, {"value", scan.kind}, {"source", "argument"}});
-    options.push_back({{"name", "raw_source_code_extract"}, {"value", opts_.raw_extract}, {"source", "argument"}});
+    options.push_back(
+        {{"name", "raw_source_code_extract"}, {"value", opts_.raw_extract}, {"source", "argument"}});
     s["options"] = options;
     if (!primary.empty()) s["primary_identifiers"] = primary;
 

@@ -21,8 +21,12 @@ bool progress_wanted(const std::string& mode);
 
 /// Renders one line (no control characters) for the given counters; public for tests.
 std::string render_progress(const std::string& phase, std::uint64_t files, std::uint64_t blobs,
-                            std::uint64_t bytes, std::uint64_t total_blobs,
-                            std::uint64_t total_bytes, double elapsed_seconds);
+                            std::uint64_t bytes, std::uint64_t total_blobs, std::uint64_t total_bytes,
+                            double elapsed_seconds);
+
+/// The current phase with its objects done/total and, when the total is known, percent and the
+/// phase's ETA ("walk 1200/5000 commits 24% ETA 3s"); just the name without a unit.
+std::string render_phase(const ScanProgress::PhaseView& p);
 
 class ProgressLine {
  public:

@@ -59,13 +59,26 @@ void install_signal_cleanup() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
-Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& path) {
-  struct stat st{};
+Status check_report_path(const std::string& path) {
+  if (path == "-") return Status::ok();
+  struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
-    if (S_ISLNK(st.st_mode))
-      return Error::io(path + ": refusing to write a report through a symlink");
+    if (S_ISLNK(st.st_mode)) return Error::io(path + ": refusing to write a report through a symlink");
     if (!S_ISREG(st.st_mode)) return Error::io(path + ": exists and is not a regular file");
   }
+  const std::string dir = dirname_of(path);
+  struct stat dst {};
+  if (::stat(dir.c_str(), &dst) != 0)
+    return Error::io(path + ": cannot write a report there: " + dir + ": " + std::strerror(errno));
+  if (!S_ISDIR(dst.st_mode))
+    return Error::io(path + ": cannot write a report there: " + dir + " is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return Error::io(path + ": cannot write a report there: " + dir + ": " + std::strerror(errno));
+  return Status::ok();
+}
+
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& path) {
+  if (auto s = check_report_path(path); !s) return s.error();
   const std::string dir = dirname_of(path);
   std::random_device rd;
   std::string tmp;

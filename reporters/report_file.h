@@ -11,6 +11,10 @@
 
 namespace glpatrol {
 
+/// Checks before a scan that a report can be written at `path`: its directory exists and is
+/// writable, and `path` is not a symlink or a non-regular file ("-" is stdout: fine).
+Status check_report_path(const std::string& path);
+
 /// Writes `content` to `path` atomically with mode 0600. "-" writes to stdout.
 Status write_file_atomically(const std::string& path, std::string_view content);
 

@@ -30,24 +30,9 @@ std::string relative_report_path(std::string_view path, const std::vector<std::s
 }
 
 std::string path_to_uri(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
-  std::string_view p = path;
-  if (!p.empty() && p.front() == '/') {
-    out = "file://";
-  }
-  for (unsigned char c : p) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~' || c == '/';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
+  if (!path.empty() && path.front() == '/') out = "file://";
+  out += percent_encode(path, "/");
   // A relative reference whose first segment contains ':' would parse as a scheme; we never
   // emit ':' unencoded, so "c:x" is already "c%3Ax".
   return out;
@@ -58,8 +43,8 @@ std::string stable_uuid(std::string_view key) {
   h[12] = '8';  // version 8 (custom)
   static constexpr char kVariant[] = "89ab";
   h[16] = kVariant[static_cast<unsigned char>(h[16]) % 4];
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20, 12);
 }
 
 }  // namespace glpatrol

@@ -3,7 +3,6 @@
 // statistics); never Hyperscan, PCRE2 or libgit2 types. A reporter never prints a raw token
 // unless ReportOptions::show_secrets is set.
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -11,34 +10,21 @@
 
 #include "common/error.h"
 #include "findings/finding.h"
-#include "findings/stats.h"
-#include "rules/rule.h"
+#include "findings/report_header.h"
+#include "findings/scan_info.h"
+#include "glpatrol_version.h"
 
 namespace glpatrol {
 
 inline constexpr std::string_view kToolName = "glpatrol";
-inline constexpr std::string_view kToolVersion = "0.1.0";
+inline constexpr std::string_view kToolVersion = GLPATROL_VERSION;
 inline constexpr std::string_view kToolUri = "https://gitlab.com/glpatrol/glpatrol";
-inline constexpr std::string_view kJsonSchemaVersion = "1.0.0";
-
-/// Everything about the scan itself (not its findings).
-struct ScanInfo {
-  std::string kind;                  ///< dir | stdin | git | staged | range | pre-receive | merge
-  std::vector<std::string> targets;  ///< paths / repositories as given
-  std::string started_at, finished_at;  ///< ISO 8601 UTC
-  double duration_seconds = 0.0;
-  StatsSnapshot stats;
-  bool complete = true;
-  std::vector<std::string> incomplete_reasons;
-  std::vector<std::string> config_files;  ///< configuration files that were loaded
-  std::vector<Rule> rules;           ///< every loaded rule, in rule-index order
-  nlohmann::ordered_json extra = nlohmann::ordered_json::object();  ///< source-specific (range, commits, ...)
-};
+inline constexpr std::string_view kJsonSchemaVersion = kReportSchemaVersion;
 
 struct ReportOptions {
-  bool show_secrets = false;   ///< include raw tokens (--show-secrets)
-  bool color = false;          ///< ANSI colours (human format, TTY only)
-  bool raw_extract = false;    ///< gitlab format: raw_source_code_extract (opt-in)
+  bool show_secrets = false;  ///< include raw tokens (--show-secrets)
+  bool color = false;         ///< ANSI colours (human format, TTY only)
+  bool raw_extract = false;   ///< gitlab format: raw_source_code_extract (opt-in)
 };
 
 struct Report {
@@ -54,14 +40,10 @@ class Reporter {
   virtual Status write(const Report& report, std::ostream& out) = 0;
 };
 
-/// Known formats: human, json, jsonl, sarif, gitlab. nullptr + error for an unknown name.
+/// Known formats: human, json, jsonl, sarif, gitlab, html. An error also for a format that
+/// refuses the options (html with show_secrets). nullptr + error for an unknown name.
 Result<std::unique_ptr<Reporter>> make_reporter(std::string_view format, const ReportOptions& opts);
 /// The list of format names, for --help and errors.
 std::vector<std::string> reporter_formats();
-
-/// One finding as the JSON object used by the json and jsonl formats.
-nlohmann::ordered_json finding_to_json(const Finding& f, const ReportOptions& opts);
-/// A string that may hold arbitrary bytes, as valid UTF-8 for JSON (invalid bytes -> U+FFFD).
-std::string json_text(std::string_view bytes);
 
 }  // namespace glpatrol

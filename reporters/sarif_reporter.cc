@@ -21,7 +21,7 @@
 
 #include "common/encoding.h"
 #include "reporters/report_paths.h"
-#include "reporters/reporter.h"
+#include "reporters/report_json.h"
 
 namespace glpatrol {
 
@@ -34,21 +34,29 @@ using json = nlohmann::ordered_json;
 std::string_view sarif_level(Severity s) {
   switch (s) {
     case Severity::Critical:
-    case Severity::High: return "error";
-    case Severity::Medium: return "warning";
+    case Severity::High:
+      return "error";
+    case Severity::Medium:
+      return "warning";
     case Severity::Low:
-    case Severity::Info: return "note";
+    case Severity::Info:
+      return "note";
   }
   return "warning";
 }
 
 std::string_view security_severity(Severity s) {
   switch (s) {
-    case Severity::Critical: return "9.5";
-    case Severity::High: return "8.0";
-    case Severity::Medium: return "5.5";
-    case Severity::Low: return "3.0";
-    case Severity::Info: return "1.0";
+    case Severity::Critical:
+      return "9.5";
+    case Severity::High:
+      return "8.0";
+    case Severity::Medium:
+      return "5.5";
+    case Severity::Low:
+      return "3.0";
+    case Severity::Info:
+      return "1.0";
   }
   return "5.0";
 }
@@ -99,47 +107,46 @@ json rule_descriptor(const Rule& r) {
   d["id"] = r.id;
   d["name"] = clip(json_text(r.name), 255);
   d["shortDescription"] = {{"text", clip(json_text(r.name), 1024)}};
-  d["fullDescription"] = {
-      {"text", clip(json_text(r.description.empty() ? r.name : r.description), 1024)}};
+  d["fullDescription"] = {{"text", clip(json_text(r.description.empty() ? r.name : r.description), 1024)}};
   d["help"] = {{"text", json_text(help_text(r))}, {"markdown", json_text(help_markdown(r))}};
   if (!r.references.empty() && r.references.front().rfind("http", 0) == 0)
     d["helpUri"] = r.references.front();
   d["defaultConfiguration"] = {{"level", std::string(sarif_level(r.severity))}};
   json tags = json::array({"security", "secret", "gitlab"});
-  d["properties"] = {{"tags", tags},
-                     {"precision", r.checksum_capable || r.confirm != ConfirmKind::Regex
-                                       ? "very-high"
-                                       : "high"},
-                     {"security-severity", std::string(security_severity(r.severity))},
-                     {"origin", json_text(r.origin)}};
+  d["properties"] = {
+      {"tags", tags},
+      {"precision", r.checksum_capable || r.confirm != ConfirmKind::Regex ? "very-high" : "high"},
+      {"security-severity", std::string(security_severity(r.severity))},
+      {"origin", json_text(r.origin)}};
   return d;
 }
 
 std::string location_uri(const Finding& f, const ScanInfo& scan) {
-  if (f.path.empty()) {
-    // Commit and tag messages have no file: a stable pseudo-path keeps the result valid.
-    return path_to_uri(f.location_kind + "/" + (f.commit ? f.commit->sha : std::string("unknown")));
-  }
-  return path_to_uri(relative_report_path(f.path, scan.targets));
+  // Places that are not files (messages, headers) have a pseudo-path (place_name), which
+  // keeps the result valid and names the object.
+  return path_to_uri(relative_report_path(place_name(f.provenance), scan.targets));
 }
 
 std::string message_text(const Finding& f, const std::string& rel_path) {
   std::string m = "Leaked " + json_text(f.rule_name) + " (" + f.rule_id + ")";
   if (f.verification && f.verification->status == "active") m = "Live " + m.substr(7);
   m += ": " + json_text(f.redacted) + " in ";
-  if (f.location_kind == "commit-message" || f.location_kind == "tag-message")
-    m += "a " + f.location_kind;
+  if (f.provenance.kind == SourceKind::CommitMessage || f.provenance.kind == SourceKind::TagMessage ||
+      f.provenance.kind == SourceKind::CommitHeader)
+    m += "a " + std::string(to_string(f.provenance.kind));
   else
     m += json_text(rel_path);
   m += fmt::format(" at line {}", std::max<std::uint64_t>(f.line, 1));
-  if (f.commit) {
-    m += ", introduced in commit " + f.commit->sha.substr(0, 12);
-    if (!f.commit->author_name.empty()) m += " by " + json_text(f.commit->author_name);
-    if (!f.commit->date.empty()) m += " on " + f.commit->date;
-    if (f.commit->merge_sha) m += " (merge " + f.commit->merge_sha->substr(0, 12) + ")";
+  if (f.provenance.commit) {
+    m += ", introduced in commit " + f.provenance.commit->sha.substr(0, 12);
+    if (!f.provenance.commit->author_name.empty()) m += " by " + json_text(f.provenance.commit->author_name);
+    if (!f.provenance.commit->date.empty()) m += " on " + f.provenance.commit->date;
+    if (f.provenance.commit->merge_sha) m += " (merge " + f.provenance.commit->merge_sha->substr(0, 12) + ")";
   }
-  if (f.in_head && !*f.in_head)
+  if (f.provenance.in_head && !*f.provenance.in_head)
     m += "; the file no longer contains it at HEAD, but the token stays in history";
+  if (!f.provenance.reachable_only_via.empty())
+    m += "; reachable only via " + f.provenance.reachable_only_via;
   m += ".";
   if (f.verification) {
     m += " GitLab verification: " + f.verification->status;
@@ -156,32 +163,24 @@ json result_properties(const Finding& f) {
   p["secret_sha256"] = f.secret_sha256;
   p["redacted"] = json_text(f.redacted);
   p["severity"] = std::string(to_string(f.effective_severity()));
-  p["location_kind"] = f.location_kind;
+  p["location_kind"] = std::string(to_string(f.provenance.kind));
   // The path itself is in the (lossless, percent-encoded) artifact URI; the absolute path of
   // the scan root stays out so reports of two clones are identical.
   if (const auto cs = to_string(f.checksum); !cs.empty()) p["checksum"] = std::string(cs);
-  if (f.blob_id) p["blob_id"] = *f.blob_id;
-  if (f.commit) {
-    json c;
-    c["sha"] = f.commit->sha;
-    c["author_name"] = json_text(f.commit->author_name);
-    c["author_email"] = json_text(f.commit->author_email);
-    c["date"] = f.commit->date;
-    c["message"] = json_text(f.commit->message);
-    if (f.commit->merge_sha) c["merge_sha"] = *f.commit->merge_sha;
+  if (f.provenance.blob_id) p["blob_id"] = *f.provenance.blob_id;
+  if (f.provenance.commit) {
+    json c = commit_to_json(*f.provenance.commit);
+    if (c["merge_sha"].is_null()) c.erase("merge_sha");
     p["commit"] = c;
   }
-  if (f.in_head) p["in_head"] = *f.in_head;
-  if (!f.refs.empty()) {
+  if (f.provenance.in_head) p["in_head"] = *f.provenance.in_head;
+  if (!f.provenance.reachable_only_via.empty()) p["reachable_only_via"] = f.provenance.reachable_only_via;
+  if (!f.provenance.refs.empty()) {
     json refs = json::array();
-    for (const auto& r : f.refs) refs.push_back(json_text(r));
+    for (const auto& r : f.provenance.refs) refs.push_back(json_text(r));
     p["refs"] = refs;
   }
-  if (!f.attributes.empty()) {
-    json a = json::object();
-    for (const auto& [k, v] : f.attributes) a[k] = json_text(v);
-    p["attributes"] = a;
-  }
+  if (json a = attributes_to_json(f); !a.empty()) p["attributes"] = a;
   if (f.verification) {
     const Verification& v = *f.verification;
     json o;
@@ -200,6 +199,7 @@ json result_properties(const Finding& f) {
   }
   if (f.suppressed)
     p["suppressed"] = {{"kind", f.suppressed->kind}, {"reason", json_text(f.suppressed->reason)}};
+  if (f.subject) p["subject"] = subject_to_json(*f.subject);
   return p;
 }
 
@@ -257,7 +257,7 @@ class SarifReporter final : public Reporter {
     std::size_t suppressed = 0;
     for (std::size_t i : order) {
       const Finding& f = r.findings[i];
-      const std::string rel = f.path.empty() ? std::string() : relative_report_path(f.path, scan.targets);
+      const std::string rel = relative_report_path(place_name(f.provenance), scan.targets);
       const std::string uri = location_uri(f, scan);
       const std::string fp = fingerprint(f);
       json res;
@@ -275,12 +275,23 @@ class SarifReporter final : public Reporter {
                      {"startColumn", start_col},
                      {"endLine", end_line},
                      {"endColumn", end_col}};
-      json phys = {{"artifactLocation", {{"uri", uri}, {"uriBaseId", "%SRCROOT%"}}},
-                   {"region", region}};
-      res["locations"] = json::array({{{"physicalLocation", phys}}});
+      json phys = {{"artifactLocation", {{"uri", uri}, {"uriBaseId", "%SRCROOT%"}}}, {"region", region}};
+      json location = {{"physicalLocation", phys}};
+      // Instance scans: the place on GitLab, openable (SARIF 2.1.0 §3.28.8 properties).
+      if (const auto& src = f.provenance.source) {
+        location["properties"] = {{"gitlab_source",
+                                   {{"kind", src->kind},
+                                    {"project", json_text(src->project)},
+                                    {"web_url", json_text(src->web_url)}}}};
+        if (!src->project.empty())
+          location["logicalLocations"] =
+              json::array({{{"name", json_text(src->project)}, {"kind", "module"}}});
+      }
+      res["locations"] = json::array({location});
       const int n = ++occurrences[{uri, fp}];
       res["partialFingerprints"] = {
-          {"primaryLocationLineHash", sha256_hex("glpatrol/v1\n" + fp).substr(0, 16) + ":" + std::to_string(n)},
+          {"primaryLocationLineHash",
+           sha256_hex("glpatrol/v1\n" + fp).substr(0, 16) + ":" + std::to_string(n)},
           {"glpatrol/fingerprint/v1", fp}};
       if (f.suppressed) {
         ++suppressed;
@@ -322,7 +333,8 @@ class SarifReporter final : public Reporter {
 
     json run;
     run["tool"] = {{"driver", driver}};
-    run["automationDetails"] = {{"id", "glpatrol-" + (scan.kind.empty() ? std::string("scan") : scan.kind) + "/"}};
+    run["automationDetails"] = {
+        {"id", "glpatrol-" + (scan.kind.empty() ? std::string("scan") : scan.kind) + "/"}};
     run["originalUriBaseIds"] = {
         {"%SRCROOT%", {{"description", {{"text", "The scanned directory or repository root."}}}}}};
     run["columnKind"] = "unicodeCodePoints";

@@ -1,8 +1,10 @@
 // CI detection, sharding and the multi-repository git command (docs/integrations.md).
 #include "app/ci_env.h"
 
-#include <CLI/CLI.hpp>
+#include "common/encoding.h"
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -11,12 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "app/scan_driver.h"
-#include "sources/git/git_scan.h"
-
 namespace glpatrol {
-
-PostStage make_hook_message_stage(const std::string& context);  // cmd_hooks.cc
 
 EnvFn process_env() {
   return [](const char* name) -> std::optional<std::string> {
@@ -41,15 +38,6 @@ bool parse_uint(std::string_view s, unsigned& out) {
     v = v * 10 + static_cast<unsigned>(c - '0');
   }
   out = v;
-  return true;
-}
-
-/// A full object id (SHA-1 or SHA-256 hex). CI values become revisions: only plain ids pass,
-/// never revision syntax from an event file.
-bool is_object_id(std::string_view s) {
-  if (s.size() != 40 && s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
 }
 
@@ -91,21 +79,6 @@ Result<ShardSpec> resolve_shard(const std::string& flag, const EnvFn& env) {
   return s;
 }
 
-unsigned shard_of(std::string_view key, unsigned total) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return total == 0 ? 1 : static_cast<unsigned>(h % total) + 1;
-}
-
-bool ScanContext::in_shard(std::string_view key) const {
-  const ScanOptions& o = options();
-  if (o.shard_total <= 1) return true;
-  return shard_of(key, o.shard_total) == o.shard_index;
-}
-
 // ---------------------------------------------------------------------------------------
 
 namespace {
@@ -117,7 +90,7 @@ Result<CiPlan> detect_gitlab(const EnvFn& env) {
       "the clone is shallow: set the job variable GIT_DEPTH: 0 (full clone) so the range's base "
       "commit and the history are present";
   const std::string head_env = env_or(env, "CI_COMMIT_SHA");
-  const std::string head = is_object_id(head_env) ? head_env : "HEAD";
+  const std::string head = is_hex_object_id(head_env) ? head_env : "HEAD";
   if (truthy(env_or(env, "SECRET_DETECTION_HISTORIC_SCAN"))) {
     p.event = "history";
     p.description = "GitLab CI, SECRET_DETECTION_HISTORIC_SCAN=true: full history";
@@ -125,10 +98,10 @@ Result<CiPlan> detect_gitlab(const EnvFn& env) {
   }
   const std::string base = env_or(env, "CI_MERGE_REQUEST_DIFF_BASE_SHA");
   if (!base.empty()) {
-    if (!is_object_id(base))
+    if (!is_hex_object_id(base))
       return Error::usage("--ci: CI_MERGE_REQUEST_DIFF_BASE_SHA is not a commit id");
     std::string mr_head = env_or(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA");
-    if (!is_object_id(mr_head)) mr_head = head;
+    if (!is_hex_object_id(mr_head)) mr_head = head;
     p.event = "merge_request";
     p.range = base + ".." + mr_head;
     const std::string iid = env_or(env, "CI_MERGE_REQUEST_IID");
@@ -141,26 +114,27 @@ Result<CiPlan> detect_gitlab(const EnvFn& env) {
   }
   const std::string before = env_or(env, "CI_COMMIT_BEFORE_SHA");
   if (!before.empty() && !is_zero_id(before)) {
-    if (!is_object_id(before)) return Error::usage("--ci: CI_COMMIT_BEFORE_SHA is not a commit id");
+    if (!is_hex_object_id(before)) return Error::usage("--ci: CI_COMMIT_BEFORE_SHA is not a commit id");
     if (before == head) {
       p.event = "history";
-      p.description = "GitLab CI: CI_COMMIT_BEFORE_SHA equals CI_COMMIT_SHA (re-run or "
-                      "manual pipeline): full history";
+      p.description =
+          "GitLab CI: CI_COMMIT_BEFORE_SHA equals CI_COMMIT_SHA (re-run or "
+          "manual pipeline): full history";
       return p;
     }
     p.event = "push";
     p.range = before + ".." + head;
-    p.description = fmt::format("GitLab CI push: the pushed commits, range {}..{} "
-                                "(CI_COMMIT_BEFORE_SHA..CI_COMMIT_SHA)",
-                                short_id(before), short_id(head));
+    p.description = fmt::format(
+        "GitLab CI push: the pushed commits, range {}..{} "
+        "(CI_COMMIT_BEFORE_SHA..CI_COMMIT_SHA)",
+        short_id(before), short_id(head));
     return p;
   }
   p.event = before.empty() ? "history" : "new-branch";
-  p.description = before.empty()
-                      ? "GitLab CI without a push or merge request range (tag, schedule, web "
-                        "or API pipeline): full history"
-                      : "GitLab CI, first pipeline of a new branch (CI_COMMIT_BEFORE_SHA is "
-                        "000...0): full history";
+  p.description = before.empty() ? "GitLab CI without a push or merge request range (tag, schedule, web "
+                                   "or API pipeline): full history"
+                                 : "GitLab CI, first pipeline of a new branch (CI_COMMIT_BEFORE_SHA is "
+                                   "000...0): full history";
   return p;
 }
 
@@ -206,7 +180,7 @@ Result<CiPlan> detect_github(const EnvFn& env) {
   if (pr) {
     const std::string base = str_at("/pull_request/base/sha");
     const std::string head = str_at("/pull_request/head/sha");
-    if (!is_object_id(base) || !is_object_id(head))
+    if (!is_hex_object_id(base) || !is_hex_object_id(head))
       return Error::usage("--ci: the pull request event has no valid base.sha / head.sha");
     p.range = base + ".." + head;
     std::string number;
@@ -215,17 +189,20 @@ Result<CiPlan> detect_github(const EnvFn& env) {
       if (n.is_number_integer()) number = std::to_string(n.get<long long>());
     } catch (const nlohmann::json::exception&) {
     }
-    p.description = fmt::format("GitHub Actions pull request{}: range {}..{} "
-                                "(pull_request.base.sha..pull_request.head.sha)",
-                                number.empty() ? "" : " #" + number, short_id(base), short_id(head));
+    p.description = fmt::format(
+        "GitHub Actions pull request{}: range {}..{} "
+        "(pull_request.base.sha..pull_request.head.sha)",
+        number.empty() ? "" : " #" + number, short_id(base), short_id(head));
     return p;
   }
   const std::string before = str_at("/before");
   const std::string after = str_at("/after");
-  if (is_object_id(before) && !is_zero_id(before) && is_object_id(after) && !is_zero_id(after)) {
+  if (is_hex_object_id(before) && !is_zero_id(before) && is_hex_object_id(after) && !is_zero_id(after)) {
     p.range = before + ".." + after;
-    p.description = fmt::format("GitHub Actions push: the pushed commits, range {}..{} "
-                                "(before..after)", short_id(before), short_id(after));
+    p.description = fmt::format(
+        "GitHub Actions push: the pushed commits, range {}..{} "
+        "(before..after)",
+        short_id(before), short_id(after));
     return p;
   }
   p.event = "new-branch";
@@ -238,15 +215,15 @@ Result<CiPlan> detect_github(const EnvFn& env) {
 Result<CiPlan> detect_ci(const EnvFn& env) {
   if (truthy(env_or(env, "GITLAB_CI"))) return detect_gitlab(env);
   if (truthy(env_or(env, "GITHUB_ACTIONS"))) return detect_github(env);
-  return Error::usage("--ci: no supported CI environment detected (GITLAB_CI or GITHUB_ACTIONS "
-                      "is not set); pass --range A..B or scan the full history instead");
+  return Error::usage(
+      "--ci: no supported CI environment detected (GITLAB_CI or GITHUB_ACTIONS "
+      "is not set); pass --range A..B or scan the full history instead");
 }
 
 bool repo_is_shallow(const std::string& repo) {
-  struct stat st{};
+  struct stat st {};
   const std::string base = repo.empty() ? std::string(".") : repo;
-  return ::stat((base + "/.git/shallow").c_str(), &st) == 0 ||
-         ::stat((base + "/shallow").c_str(), &st) == 0;
+  return ::stat((base + "/.git/shallow").c_str(), &st) == 0 || ::stat((base + "/shallow").c_str(), &st) == 0;
 }
 
 Result<std::vector<std::string>> read_repo_list(std::string_view text, const std::string& origin) {
@@ -264,216 +241,6 @@ Result<std::vector<std::string>> read_repo_list(std::string_view text, const std
   });
   if (!st) return st.error();
   return out;
-}
-
-// ---------------------------------------------------------------------------------------
-
-void add_git_integration_options(CLI::App& cmd, GitIntegration& gi) {
-  cmd.add_option("repo", gi.repos,
-                 "repositories (work tree, .git directory or bare repository; default .). Several "
-                 "repositories give one report; paths are prefixed with the repository");
-  cmd.add_option("--repos-from", gi.repos_from,
-                 "read more repositories from FILE, one per line ('#' comments; '-' = stdin)");
-  cmd.add_flag("--ci", gi.ci,
-               "pick the range from the CI environment (GitLab CI: merge request or pushed "
-               "commits; GitHub Actions: pull request or push) and say which one was used");
-  cmd.add_option("--shard", gi.shard,
-                 "scan only shard I of N (1-based): for one repository its paths (every version "
-                 "of a file in one shard) and commit/tag messages, for several the "
-                 "repositories. Default under GitLab parallel: CI_NODE_INDEX/"
-                 "CI_NODE_TOTAL; 'none' disables that. Combine shard reports with glpatrol merge");
-  cmd.add_flag("--hook", gi.hook,
-               "running as a git hook: print what was found and what to do on stderr (the "
-               "report on stdout is left out unless -f is given)");
-}
-
-namespace {
-
-Result<std::vector<std::string>> collect_repos(const GitIntegration& gi) {
-  std::vector<std::string> repos = gi.repos;
-  if (!gi.repos_from.empty()) {
-    std::string text;
-    if (gi.repos_from == "-") {
-      std::ostringstream ss;
-      ss << std::cin.rdbuf();
-      text = ss.str();
-    } else {
-      std::ifstream in(gi.repos_from, std::ios::binary);
-      if (!in) return Error::usage("--repos-from: cannot read '" + gi.repos_from + "'");
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
-    }
-    auto more = read_repo_list(text, gi.repos_from);
-    if (!more) return more.error();
-    if (more->empty() && repos.empty())
-      return Error::usage("--repos-from '" + gi.repos_from + "' lists no repository");
-    repos.insert(repos.end(), more->begin(), more->end());
-  }
-  // De-duplicate, keeping the first occurrence (shard assignment uses the name only).
-  std::set<std::string> seen;
-  std::vector<std::string> out;
-  for (auto& r : repos)
-    if (seen.insert(r).second) out.push_back(r);
-  if (out.empty()) out.push_back(".");
-  return out;
-}
-
-std::string join_path(const std::string& repo, const std::string& path) {
-  if (path.empty()) return path;
-  std::string r = repo;
-  while (r.size() > 1 && r.back() == '/') r.pop_back();
-  return r + "/" + path;
-}
-
-}  // namespace
-
-int run_git_command(GitIntegration& gi, GitScanOptions& git, ScanOptions& opts) {
-  const EnvFn env = process_env();
-  auto repos_r = collect_repos(gi);
-  if (!repos_r) {
-    std::cerr << "glpatrol: " << repos_r.error().message << "\n";
-    return kExitError;
-  }
-  const std::vector<std::string> repos = *repos_r;
-  const bool multi = repos.size() > 1;
-  if (multi && git.staged) {
-    std::cerr << "glpatrol: --staged scans one repository\n";
-    return kExitError;
-  }
-
-  std::optional<CiPlan> plan;
-  if (gi.ci) {
-    if (git.staged || !git.range.empty() || !git.since.empty() || git.all_objects) {
-      std::cerr << "glpatrol: --ci chooses the range itself; it cannot be combined with "
-                   "--staged, --range, --since or --all-objects\n";
-      return kExitError;
-    }
-    if (multi) {
-      std::cerr << "glpatrol: --ci scans the one repository the pipeline runs for\n";
-      return kExitError;
-    }
-    auto p = detect_ci(env);
-    if (!p) {
-      std::cerr << "glpatrol: " << p.error().message << "\n";
-      return kExitError;
-    }
-    plan = *p;
-    git.range = plan->range;
-    std::cerr << "glpatrol: " << plan->description << "\n";
-    if (repo_is_shallow(repos.front()))
-      std::cerr << "glpatrol: warning: " << plan->shallow_fix << "\n";
-  }
-
-  auto shard = resolve_shard(gi.shard, env);
-  if (!shard) {
-    std::cerr << "glpatrol: " << shard.error().message << "\n";
-    return kExitError;
-  }
-  const bool unshardable = git.staged || (!multi && (!git.range.empty() || !git.since.empty()));
-  if (shard->active() && unshardable) {
-    // Staged changes and ranges are small and scanned whole. An explicit --shard is a
-    // mistake; GitLab's parallel: variables (a pre-commit or MR job inside a parallel job)
-    // are not, and are ignored with a note.
-    if (shard->origin == "--shard") {
-      std::cerr << "glpatrol: --shard splits a full history or a list of repositories; "
-                << (git.staged ? "staged changes" : "a range") << " are scanned whole\n";
-      return kExitError;
-    }
-    std::cerr << "glpatrol: note: " << shard->origin << " ignored: "
-              << (git.staged ? "staged changes" : "a range") << " are scanned whole\n";
-    *shard = ShardSpec{};
-  }
-  if (shard->active()) {
-    opts.shard_index = shard->index;
-    opts.shard_total = shard->total;
-  }
-
-  std::vector<PostStage> stages;
-  if (gi.hook) {
-    stages.push_back(make_hook_message_stage(git.staged ? "commit" : "push"));
-    if (opts.format == "human") opts.quiet = true;
-  }
-
-  const ShardSpec sh = *shard;
-  const std::string kind = git_scan_kind(git);
-  auto source = [&](ScanContext& ctx) -> Status {
-    if (plan) {
-      ctx.info.extra["ci"] = {{"provider", plan->provider}, {"event", plan->event},
-                              {"range", plan->range.empty() ? nlohmann::ordered_json(nullptr)
-                                                            : nlohmann::ordered_json(plan->range)},
-                              {"description", plan->description}};
-    }
-    if (sh.active())
-      ctx.info.extra["shard"] = {{"index", sh.index}, {"total", sh.total},
-                                 {"by", multi ? "repository" : "path"}, {"origin", sh.origin}};
-    GitScanOptions base = git;
-    if (!opts.max_file_size.empty()) base.max_blob_size = opts.fs.max_file_size;
-    if (!multi) {
-      if (sh.active()) base.in_shard = [&ctx](std::string_view key) { return ctx.in_shard(key); };
-      base.repo = repos.front();
-      GitScanIo io{ctx.db(),
-                   ctx.jobs(),
-                   ctx.stats,
-                   [&ctx](Finding f) { ctx.add_finding(std::move(f)); },
-                   [&ctx](std::string reason, bool fault) { ctx.mark_incomplete(std::move(reason), fault); },
-                   ctx.info.extra};
-      Status st = scan_git(base, io);
-      if (!st && plan && repo_is_shallow(base.repo))
-        return Error::usage(st.error().message + "\nglpatrol: " + plan->shallow_fix);
-      return st;
-    }
-    // Several repositories: one report; a repository that cannot be scanned is recorded
-    // (skipped, error) and makes the scan incomplete, the others are still scanned.
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    std::uint64_t failed = 0, other_shards = 0;
-    for (const auto& repo : repos) {
-      if (!ctx.in_shard(repo)) {
-        ++other_shards;
-        continue;
-      }
-      GitScanOptions g = base;
-      g.repo = repo;
-      nlohmann::ordered_json extra = nlohmann::ordered_json::object();
-      GitScanIo io{ctx.db(),
-                   ctx.jobs(),
-                   ctx.stats,
-                   [&ctx, &repo](Finding f) {
-                     f.path = join_path(repo, f.path);
-                     f.attributes.emplace_back("repository", repo);
-                     ctx.add_finding(std::move(f));
-                   },
-                   [&ctx, &repo](std::string reason, bool fault) {
-                     ctx.mark_incomplete(repo + ": " + reason, fault);
-                   },
-                   extra};
-      Status st = scan_git(g, io);
-      nlohmann::ordered_json entry = {{"repository", repo}};
-      if (!st) {
-        ++failed;
-        ctx.stats.skip({repo, "repository-error", st.error().message, true});
-        entry["error"] = st.error().message;
-      } else if (extra.contains("git")) {
-        entry["git"] = extra["git"];
-      }
-      list.push_back(std::move(entry));
-    }
-    ctx.info.extra["repositories"] = std::move(list);
-    if (sh.active()) ctx.info.extra["shard"]["repositories_in_other_shards"] = other_shards;
-    if (failed != 0)
-      ctx.mark_incomplete(fmt::format("{} of {} repositories could not be scanned (see skipped)",
-                                      failed, repos.size() - other_shards),
-                          true);
-    return Status::ok();
-  };
-  const int rc = run_scan(kind, repos, opts, source, stages);
-  if (gi.hook && (rc == kExitError || rc == kExitIncomplete))
-    std::cerr << "glpatrol: " << (git.staged ? "commit" : "push") << " stopped: the "
-              << (rc == kExitError ? "scan failed (see above)" : "changes could not be read completely")
-              << ", so they could not be checked for GitLab tokens. Run `glpatrol git "
-              << (git.staged ? "--staged" : "") << "` to see why; `git "
-              << (git.staged ? "commit" : "push") << " --no-verify` skips the hook once.\n";
-  return rc;
 }
 
 }  // namespace glpatrol

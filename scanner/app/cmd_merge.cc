@@ -20,11 +20,12 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <functional>
 #include <tuple>
 
 #include "app/commands.h"
-#include "app/scan_driver.h"
-#include "reporters/json_reader.h"
+#include "app/run.h"
+#include "reporters/report_json.h"
 
 namespace glpatrol {
 
@@ -38,15 +39,16 @@ using FindingKey = std::tuple<std::string, std::string, std::string, std::uint64
                               std::uint64_t, std::string, std::string>;
 
 FindingKey key_of(const Finding& f) {
-  return {fingerprint(f), f.location_kind, f.path, f.line, f.column, f.offset,
-          f.blob_id.value_or(""), f.commit ? f.commit->sha : std::string()};
+  const Provenance& p = f.provenance;
+  return {fingerprint(f),         std::string(to_string(p.kind)),          p.path, f.line, f.column, f.offset,
+          p.blob_id.value_or(""), p.commit ? p.commit->sha : std::string()};
 }
 
 bool is_recomputed_reason(const std::string& r) {
   return r.find("input(s) could not be read") != std::string::npos;
 }
 
-int run_merge(const MergeOptions& mo, ScanOptions& opts) {
+int run_merge(const MergeOptions& mo, const ScanOptions& opts) {
   std::vector<Report> reports;
   for (const auto& path : mo.inputs) {
     auto r = load_json_report(path);
@@ -68,18 +70,17 @@ int run_merge(const MergeOptions& mo, ScanOptions& opts) {
   std::vector<std::string> problems;
   std::size_t sharded = 0;
   for (std::size_t i = 0; i < reports.size(); ++i) {
-    const auto& ex = reports[i].scan.extra;
-    if (!ex.contains("shard")) continue;
+    const auto& shard_info = reports[i].scan.shard;
+    if (!shard_info) continue;
     ++sharded;
-    const auto& sh = ex["shard"];
-    const unsigned t = sh.value("total", 0u), idx = sh.value("index", 0u);
-    const std::string b = sh.value("by", std::string());
+    const unsigned t = shard_info->total, idx = shard_info->index;
+    const std::string& b = shard_info->by;
     if (total == 0) {
       total = t;
       by = b;
     } else if (t != total || b != by) {
-      std::cerr << "glpatrol: merge: " << mo.inputs[i] << " is shard " << idx << "/" << t << " by "
-                << b << ", the first shard report is of " << total << " by " << by
+      std::cerr << "glpatrol: merge: " << mo.inputs[i] << " is shard " << idx << "/" << t << " by " << b
+                << ", the first shard report is of " << total << " by " << by
                 << ": these reports are not shards of one scan\n";
       return kExitError;
     }
@@ -103,7 +104,16 @@ int run_merge(const MergeOptions& mo, ScanOptions& opts) {
       if (std::find(targets.begin(), targets.end(), t) == targets.end()) targets.push_back(t);
   }
 
-  auto source = [&](ScanContext& ctx) -> Status {
+  /// The merged inputs as a source: findings come from the reports, not from content.
+  class MergeSource final : public Source {
+   public:
+    explicit MergeSource(std::function<Status(ScanContext&)> fill) : fill_(std::move(fill)) {}
+    Status scan(ScanContext& ctx) override { return fill_(ctx); }
+
+   private:
+    std::function<Status(ScanContext&)> fill_;
+  };
+  MergeSource source([&](ScanContext& ctx) -> Status {
     // Findings: union, de-duplicated.
     std::set<FindingKey> seen;
     std::vector<Finding> all;
@@ -120,11 +130,11 @@ int run_merge(const MergeOptions& mo, ScanOptions& opts) {
       // in_head is "the token is in a HEAD blob"; each shard saw only its own paths.
       std::set<std::string> head_tokens;
       for (const auto& f : all)
-        if (f.in_head && *f.in_head) head_tokens.insert(f.secret_sha256);
+        if (f.provenance.in_head && *f.provenance.in_head) head_tokens.insert(f.secret_sha256);
       for (auto& f : all)
-        if (f.in_head) f.in_head = head_tokens.count(f.secret_sha256) != 0;
+        if (f.provenance.in_head) f.provenance.in_head = head_tokens.count(f.secret_sha256) != 0;
     }
-    for (auto& f : all) ctx.add_finding(std::move(f));
+    for (auto& f : all) ctx.sink().add(std::move(f));
 
     // Statistics: blobs are partitioned (by path), so sizes add up; every path shard walks
     // all commits.
@@ -143,9 +153,9 @@ int run_merge(const MergeOptions& mo, ScanOptions& opts) {
         for (const auto& reason : r.scan.incomplete_reasons)
           if (!is_recomputed_reason(reason)) ctx.mark_incomplete(reason, false);
       for (const auto& c : r.scan.config_files)
-        if (std::find(ctx.info.config_files.begin(), ctx.info.config_files.end(), c) ==
-            ctx.info.config_files.end())
-          ctx.info.config_files.push_back(c);
+        if (std::find(ctx.info().config_files.begin(), ctx.info().config_files.end(), c) ==
+            ctx.info().config_files.end())
+          ctx.info().config_files.push_back(c);
     }
     ctx.stats.commits += commits;
     // An input that lost coverage by a fault keeps that meaning (exit 3) in the merge.
@@ -158,32 +168,61 @@ int run_merge(const MergeOptions& mo, ScanOptions& opts) {
       std::string list;
       for (unsigned m : missing) list += (list.empty() ? "" : ", ") + std::to_string(m);
       ctx.mark_incomplete(fmt::format("shard report(s) {} of {} missing: their part of the scan "
-                                      "is not in this report", list, total),
+                                      "is not in this report",
+                                      list, total),
                           true);
     }
     for (const auto& p : problems) ctx.stats.warn(p);
-    if (duplicates != 0) ctx.stats.warn(fmt::format("{} duplicate finding(s) removed while merging", duplicates));
+    if (duplicates != 0)
+      ctx.stats.warn(fmt::format("{} duplicate finding(s) removed while merging", duplicates));
 
-    // Source metadata: the first report's, without its shard; repositories of several
-    // shards are concatenated.
-    nlohmann::ordered_json extra = reports.front().scan.extra;
-    extra.erase("shard");
-    nlohmann::ordered_json repos = nlohmann::ordered_json::array();
+    // Source metadata: the first report's, without its shard; repositories of several shards
+    // are concatenated.
+    ScanInfo& info = ctx.info();
+    const ScanInfo& first = reports.front().scan;
+    info.git = first.git;
+    info.ci = first.ci;
+    info.push = first.push;
+    info.verification = first.verification;
     for (const auto& r : reports)
-      if (r.scan.extra.contains("repositories") && r.scan.extra["repositories"].is_array())
-        for (const auto& e : r.scan.extra["repositories"]) repos.push_back(e);
-    if (!repos.empty()) extra["repositories"] = repos;
-    for (auto it = extra.begin(); it != extra.end(); ++it) ctx.info.extra[it.key()] = it.value();
-    nlohmann::ordered_json m;
-    m["reports"] = reports.size();
-    if (sharded != 0) m["shards"] = {{"total", total}, {"by", by}, {"present", indices.size()}};
-    m["duplicates_removed"] = duplicates;
-    ctx.info.extra["merge"] = m;
+      info.repositories.insert(info.repositories.end(), r.scan.repositories.begin(),
+                               r.scan.repositories.end());
+    // Instance scans (glpatrol gitlab --shard): projects are partitioned, so counts add up;
+    // with every shard present no project is left in another shard.
+    for (const auto& r : reports) {
+      if (!r.scan.gitlab) continue;
+      const GitLabInfo& g = *r.scan.gitlab;
+      if (!info.gitlab) {
+        info.gitlab = GitLabInfo{g.url, g.surfaces, 0, 0, 0, 0, 0, {}, {}, {}, g.state_dir};
+      }
+      GitLabInfo& sum = *info.gitlab;
+      sum.projects += g.projects;
+      sum.projects_refused += g.projects_refused;
+      sum.requests += g.requests;
+      sum.retries += g.retries;
+      for (const auto& [k, v] : g.items) sum.items[k] += v;
+      for (const auto& [k, v] : g.disabled) sum.disabled[k] += v;
+      for (const auto& [k, v] : g.reused) sum.reused[k] += v;
+      if (sharded == 0 || indices.size() != total) sum.projects_in_other_shards += g.projects_in_other_shards;
+    }
+    MergeInfo m;
+    m.reports = reports.size();
+    if (sharded != 0) {
+      m.shards_total = total;
+      m.shards_by = by;
+      m.shards_present = indices.size();
+    }
+    m.duplicates_removed = duplicates;
+    info.merge = m;
     return Status::ok();
-  };
-  // A (no-op) post stage keeps jsonl output sorted like every other merged format.
-  const PostStage keep_sorted = [](std::vector<Finding>&, ScanContext&) { return Status::ok(); };
-  return run_scan(kind, targets, opts, source, {keep_sorted});
+  });
+  auto plan = make_plan(opts, {kind, targets, TreeTrust::Own, /*read_tree_config=*/false});
+  if (!plan) {
+    std::cerr << "glpatrol: " << terminal_message(plan.error().message) << "\n";
+    return kExitError;
+  }
+  // jsonl output stays sorted like every other merged format.
+  return run_scan(*plan, source, {}, RunOptions{/*allow_streaming=*/false});
 }
 
 }  // namespace
@@ -191,15 +230,13 @@ int run_merge(const MergeOptions& mo, ScanOptions& opts) {
 void add_merge_command(CLI::App& root, int& rc) {
   auto mo = std::make_shared<MergeOptions>();
   auto opts = std::make_shared<ScanOptions>();
-  CLI::App* cmd = root.add_subcommand(
-      "merge", "Combine glpatrol JSON reports (e.g. the shards of `git --shard I/N`) into one "
-               "report in any format, de-duplicated, as if one machine had scanned everything");
+  CLI::App* cmd =
+      root.add_subcommand("merge",
+                          "Combine glpatrol JSON reports (e.g. the shards of `git --shard I/N`) into one "
+                          "report in any format, de-duplicated, as if one machine had scanned everything");
   cmd->add_option("reports", mo->inputs, "JSON reports (-f json / -r json:PATH)")->required();
-  add_scan_options(*cmd, *opts);
-  cmd->callback([mo, opts, &rc] {
-    opts->no_repo_config = true;  // nothing is scanned: no configuration from the targets
-    rc = run_merge(*mo, *opts);
-  });
+  add_scan_options(*cmd, *opts, kOutputOptions | kConfigOptions | kSuppressOptions | kVerifyOptions);
+  cmd->callback([mo, opts, &rc] { rc = run_merge(*mo, *opts); });
 }
 
 }  // namespace glpatrol

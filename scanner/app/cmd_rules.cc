@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "app/commands.h"
-#include "app/scan_driver.h"
+#include "app/exit_codes.h"
+#include "app/version.h"
+#include "matcher/load_rules.h"
 #include "matcher/rule_check.h"
 #include "reporters/reporter.h"
 
@@ -19,12 +21,13 @@ void add_rules_command(CLI::App& root, int& rc) {
   rules->require_subcommand(1);
 
   auto list_format = std::make_shared<std::string>("human");
-  auto list_opts = std::make_shared<ScanOptions>();
+  auto list_opts = std::make_shared<RuleSources>();
   CLI::App* list = rules->add_subcommand("list", "Print the loaded rules");
   list->add_option("-f,--format", *list_format, "human or json")->check(CLI::IsMember({"human", "json"}));
   list->add_option("--rules", list_opts->rule_files, "extra rule file(s)");
-  list->add_option("--pat-prefix", list_opts->pat_prefixes, "custom PAT prefix (repeatable)");
-  list->add_option("--instance-prefix", list_opts->instance_prefixes, "instance prefix (repeatable)");
+  list->add_option("--pat-prefix", list_opts->prefixes.pat_prefixes, "custom PAT prefix (repeatable)");
+  list->add_option("--instance-prefix", list_opts->prefixes.instance_prefixes,
+                   "instance prefix (repeatable)");
   list->callback([list_format, list_opts, &rc] {
     auto db = load_rule_db(*list_opts, nullptr);
     if (!db) {
@@ -35,10 +38,15 @@ void add_rules_command(CLI::App& root, int& rc) {
     if (*list_format == "json") {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& r : db->rules())
-        arr.push_back({{"id", r.id}, {"name", r.name}, {"description", r.description},
+        arr.push_back({{"id", r.id},
+                       {"name", r.name},
+                       {"description", r.description},
                        {"severity", std::string(to_string(r.severity))},
                        {"pattern", expand_pattern(r, db->rule_set().prefixes)},
-                       {"verify", r.verify}, {"references", r.references}, {"origin", r.origin}});
+                       {"verify", r.verify},
+                       {"revoke", r.revoke},
+                       {"references", r.references},
+                       {"origin", r.origin}});
       std::cout << arr.dump(2) << "\n";
     } else {
       for (const auto& r : db->rules())
@@ -49,9 +57,10 @@ void add_rules_command(CLI::App& root, int& rc) {
   });
 
   auto files = std::make_shared<std::vector<std::string>>();
-  CLI::App* check = rules->add_subcommand(
-      "check", "Check rule files (default: the built-in rules): every example must match, "
-               "no negative example may");
+  CLI::App* check =
+      rules->add_subcommand("check",
+                            "Check rule files (default: the built-in rules): every example must match, "
+                            "no negative example may");
   check->add_option("files", *files, "rule files (TOML)");
   auto standalone = std::make_shared<bool>(false);
   check->add_flag("--standalone", *standalone,
@@ -80,9 +89,11 @@ void add_rules_command(CLI::App& root, int& rc) {
       for (auto& r : *parsed) {
         for (const auto& b : set.rules)
           if (b.id == r.id) {
-            std::cerr << "glpatrol: " << path << ": rule id '" << r.id << "' is already defined ("
-                      << b.origin << ")"
-                      << (b.origin == "builtin" ? "; to check a complete rule set on its own, use --standalone" : "")
+            std::cerr << "glpatrol: " << path << ": rule id '" << r.id << "' is already defined (" << b.origin
+                      << ")"
+                      << (b.origin == "builtin"
+                              ? "; to check a complete rule set on its own, use --standalone"
+                              : "")
                       << "\n";
             rc = kExitError;
             return;
@@ -98,8 +109,8 @@ void add_rules_command(CLI::App& root, int& rc) {
     }
     const RuleCheckResult res = check_rules(*db, first);
     for (const auto& p : res.problems) std::cout << "FAIL " << p.rule_id << ": " << p.message << "\n";
-    std::cout << fmt::format("{} rules, {} examples, {} negative examples: {}\n", res.rules,
-                             res.examples, res.negative_examples,
+    std::cout << fmt::format("{} rules, {} examples, {} negative examples: {}\n", res.rules, res.examples,
+                             res.negative_examples,
                              res.ok() ? "all ok" : fmt::format("{} problems", res.problems.size()));
     rc = res.ok() ? 0 : 1;
   });
@@ -108,7 +119,7 @@ void add_rules_command(CLI::App& root, int& rc) {
 void add_version_command(CLI::App& root, int& rc) {
   CLI::App* v = root.add_subcommand("version", "Print the version");
   v->callback([&rc] {
-    std::cout << kToolName << " " << kToolVersion << "\n";
+    std::cout << version_text() << "\n";
     rc = 0;
   });
 }

@@ -15,12 +15,15 @@
 #include <sstream>
 
 #include "app/commands.h"
-#include "app/scan_driver.h"
+#include "app/exit_codes.h"
+#include "app/run.h"
+#include "app/verification.h"
 #include "common/encoding.h"
-#include "matcher/to_finding.h"
+#include "common/time.h"
+#include "matcher/load_rules.h"
 #include "reporters/report_file.h"
 #include "reporters/reporter.h"
-#include "verifier/verifier.h"
+#include "scan/step.h"
 
 namespace glpatrol {
 
@@ -29,122 +32,14 @@ namespace {
 constexpr std::size_t kMaxInputTokens = 10000;
 constexpr std::size_t kMaxTokenLength = 16 * 1024;
 
-VerifyOptions to_verify_options(const ScanOptions& o, std::vector<GitLabHost> hosts) {
-  VerifyOptions v;
-  v.hosts = std::move(hosts);
-  v.verify_runners = o.verify_runners;
-  v.concurrency = o.verify_concurrency == 0 ? 1 : o.verify_concurrency;
-  v.request_timeout = std::chrono::milliseconds(static_cast<long long>(o.verify_timeout * 1000.0));
-  v.total_budget = std::chrono::milliseconds(static_cast<long long>(o.verify_budget * 1000.0));
-  return v;
-}
-
-CurlClientOptions curl_options(const ScanOptions& o) {
-  CurlClientOptions c;
-  c.ca_bundle = o.ca_bundle;
-  return c;
-}
-
-std::string host_list(const std::vector<GitLabHost>& hosts) {
-  std::string s;
-  for (const auto& h : hosts) s += (s.empty() ? "" : ", ") + h.base;
-  return s;
-}
-
-Result<std::vector<GitLabHost>> hosts_for(const ScanOptions& o) {
-  return resolve_gitlab_hosts(o.gitlab_urls, [](const char* n) { return std::getenv(n); });
-}
-
-/// The rule behind each finding: its verify key and severity.
-TokenQuery query_for(const Finding& f, const std::map<std::string, std::string>& verify_kinds) {
-  TokenQuery q;
-  q.secret = f.secret;
-  q.secret_sha256 = f.secret_sha256;
-  q.rule_id = f.rule_id;
-  q.severity = f.severity;
-  q.attributes = f.attributes;
-  auto it = verify_kinds.find(f.rule_id);
-  q.verify_kind = it == verify_kinds.end() ? "none:no verifier for this rule" : it->second;
-  return q;
-}
-
-nlohmann::ordered_json stats_json(const std::vector<GitLabHost>& hosts, const VerifyStats& s) {
-  nlohmann::ordered_json h = nlohmann::ordered_json::array();
-  for (const auto& x : hosts) h.push_back(x.base);
-  return {{"hosts", h},
-          {"unique_tokens", s.tokens},
-          {"requests", s.requests},
-          {"budget_exhausted", s.budget_exhausted}};
-}
-
 }  // namespace
 
-void add_verify_options(CLI::App& cmd, ScanOptions& o) {
-  auto url_check = CLI::Validator(
-      [](std::string& v) -> std::string {
-        auto h = parse_gitlab_url(v);
-        return h ? std::string() : h.error().message;
-      },
-      "URL");
-  cmd.add_option("--gitlab-url", o.gitlab_urls,
-                 "GitLab to verify against (repeatable; https, or http to loopback only). "
-                 "Default: CI_SERVER_URL in GitLab CI, else https://gitlab.com")
-      ->check(url_check)
-      ->allow_extra_args(false);
-  cmd.add_option("--ca-bundle", o.ca_bundle, "PEM CA file for a private CA (replaces the system CAs)")
-      ->check(CLI::ExistingFile);
-  cmd.add_flag("--verify-runners", o.verify_runners,
-               "also check runner tokens with POST /runners/verify (updates the runner's contact time)");
-  cmd.add_option("--verify-timeout", o.verify_timeout, "seconds per verification request (default 10)")
-      ->check(CLI::Range(0.1, 600.0));
-  cmd.add_option("--verify-budget", o.verify_budget, "seconds for all verification requests (default 120)")
-      ->check(CLI::Range(0.1, 86400.0));
-  cmd.add_option("--verify-concurrency", o.verify_concurrency, "tokens verified in parallel (default 4)")
-      ->check(CLI::Range(1u, 32u));
-  // A bad CI_SERVER_URL must fail before an hour-long scan, not after it.
-  cmd.parse_complete_callback([&o] {
-    if (!o.verify) return;
-    if (auto h = hosts_for(o); !h) throw CLI::ValidationError("--verify", h.error().message);
-  });
-}
-
-PostStage make_verification_stage(const ScanOptions& opts) {
-  if (!opts.verify) return [](std::vector<Finding>&, ScanContext&) { return Status::ok(); };
-  const ScanOptions o = opts;  // the stage may outlive the caller's copy
-  return [o](std::vector<Finding>& findings, ScanContext& ctx) -> Status {
-    auto hosts = hosts_for(o);
-    if (!hosts) return hosts.error();
-    std::map<std::string, std::string> rules;
-    for (const auto& r : ctx.db().rules()) rules.emplace(r.id, r.verify);
-    // Only unsuppressed findings' tokens are verified (deduplicated by token hash). A token
-    // that also appears in suppressed places gets the same result there; a token found only
-    // in suppressed places keeps verification = null (docs/verification.md).
-    std::vector<TokenQuery> queries;
-    std::set<std::string> seen;
-    for (const auto& f : findings)
-      if (!f.suppressed && seen.insert(f.secret_sha256).second) queries.push_back(query_for(f, rules));
-    std::cerr << fmt::format("glpatrol: verifying {} unique token(s) with {}\n", queries.size(),
-                             host_list(*hosts));
-    if (queries.empty()) {  // nothing to send: libcurl is not even initialised
-      ctx.info.extra["verification"] = stats_json(*hosts, VerifyStats{});
-      return Status::ok();
-    }
-    auto http = std::shared_ptr<HttpClient>(make_curl_client(curl_options(o)));
-    Verifier verifier(to_verify_options(o, *hosts), http);
-    const auto results = verifier.verify_all(queries);
-    std::map<std::string, const Verification*> by_hash;
-    for (std::size_t i = 0; i < queries.size(); ++i) by_hash[queries[i].secret_sha256] = &results[i];
-    for (auto& f : findings)
-      if (auto it = by_hash.find(f.secret_sha256); it != by_hash.end()) f.verification = *it->second;
-    const VerifyStats st = verifier.stats();
-    ctx.info.extra["verification"] = stats_json(*hosts, st);
-    if (st.budget_exhausted)
-      ctx.stats.warn("verification time budget exhausted: some tokens are 'unknown'");
-    return Status::ok();
-  };
-}
-
 namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "glpatrol: " << message << "\n";
+  return kExitError;
+}
 
 /// Tokens from arguments, or one per line from stdin.
 Result<std::vector<std::pair<std::string, std::string>>> read_tokens(const std::vector<std::string>& args) {
@@ -175,27 +70,33 @@ Result<std::vector<std::pair<std::string, std::string>>> read_tokens(const std::
 
 /// Classifies each given token with the scanner's own rules. A token no rule recognises
 /// becomes an `unverifiable` finding of rule "unrecognized".
-Result<std::vector<Finding>> classify(const ScanOptions& o,
-                                      const std::vector<std::pair<std::string, std::string>>& tokens,
+Result<std::vector<Finding>> classify(const std::vector<std::pair<std::string, std::string>>& tokens,
                                       const RuleDb& db) {
-  auto m = Matcher::create(db);
-  if (!m) return m.error();
+  FindingCollector found;
+  auto step = ScanStep::create(db, StepOptions{}, found);
+  if (!step) return step.error();
+  ScanStats stats;
   std::vector<Finding> out;
   for (const auto& [tok, where] : tokens) {
-    std::vector<LocatedMatch> matches;
-    if (auto s = m->scan(tok, matches); !s) return s.error();
+    // Both are command input; the path (<argument N> / <stdin line N>) says which. The report
+    // schema's location kinds have no separate "argument".
+    Provenance p;
+    p.kind = SourceKind::Stdin;
+    p.path = where;
+    if (auto s = step->scan(tok, p); !s) return s.error();
+    std::vector<Finding> matches = found.take(stats);
     if (matches.empty()) {
       // A bare session cookie value: the rule needs its name in front.
-      const std::string cookie = "_gitlab_session=" + tok;
-      if (auto s = m->scan(cookie, matches); !s) return s.error();
+      if (auto s = step->scan("_gitlab_session=" + tok, p); !s) return s.error();
+      matches = found.take(stats);
       if (!matches.empty() && matches.front().secret != tok) matches.clear();
     }
+    const Finding* best = nullptr;
+    for (const auto& f : matches)
+      if (!best || f.secret.size() > best->secret.size()) best = &f;
     Finding f;
-    const LocatedMatch* best = nullptr;
-    for (const auto& lm : matches)
-      if (!best || lm.secret.size() > best->secret.size()) best = &lm;
     if (best != nullptr) {
-      f = make_finding(db, *best);
+      f = *best;
     } else {
       f.rule_id = "unrecognized";
       f.rule_name = "Not a recognised GitLab token";
@@ -203,14 +104,10 @@ Result<std::vector<Finding>> classify(const ScanOptions& o,
       f.secret = tok;
       f.secret_sha256 = sha256_hex(tok);
       f.redacted = redact_token(tok, "");
+      f.provenance = p;
     }
-    // Both are command input; the path (<argument N> / <stdin line N>) says which. The report
-    // schema's location kinds have no separate "argument".
-    f.location_kind = "stdin";
-    f.path = where;
     out.push_back(std::move(f));
   }
-  (void)o;
   return out;
 }
 
@@ -231,9 +128,12 @@ Result<TokenInput> prepare(const ScanOptions& o, const std::vector<std::string>&
   auto tokens = read_tokens(args);
   if (!tokens) return tokens.error();
   for (const auto& t : *tokens) in.where.push_back(t.second);
-  auto db = load_rule_db(o, nullptr);
+  RuleSources sources;
+  sources.prefixes.pat_prefixes = o.pat_prefixes;
+  sources.prefixes.instance_prefixes = o.instance_prefixes;
+  auto db = load_rule_db(sources, nullptr);
   if (!db) return db.error();
-  auto findings = classify(o, *tokens, *db);
+  auto findings = classify(*tokens, *db);
   if (!findings) return findings.error();
   in.findings = std::move(*findings);
   in.rules = db->rules();
@@ -246,15 +146,9 @@ int run_verify(ScanOptions& o, const std::vector<std::string>& args) {
   ReportOptions ropts;
   ropts.show_secrets = o.show_secrets;
   auto reporter = make_reporter(o.format, ropts);
-  if (!reporter) {
-    std::cerr << "glpatrol: " << reporter.error().message << "\n";
-    return kExitError;
-  }
+  if (!reporter) return fail(reporter.error().message);
   auto in = prepare(o, args);
-  if (!in) {
-    std::cerr << "glpatrol: " << in.error().message << "\n";
-    return kExitError;
-  }
+  if (!in) return fail(in.error().message);
   const auto& hosts = in->hosts;
   auto* findings = &in->findings;
   std::vector<TokenQuery> queries;
@@ -266,9 +160,13 @@ int run_verify(ScanOptions& o, const std::vector<std::string>& args) {
   std::cerr << fmt::format("glpatrol: verifying {} token(s) with {}\n", queries.size(), host_list(hosts));
   const auto t0 = std::chrono::steady_clock::now();
   const auto started = std::chrono::system_clock::now();
-  Verifier verifier(to_verify_options(o, hosts),
-                    std::shared_ptr<HttpClient>(make_curl_client(curl_options(o))));
+  VerifyOptions vo = to_verify_options(o, hosts);
+  Status ready = load_admin_token(o, vo);
+  if (ready) ready = open_verify_cache(o, vo);
+  if (!ready) return fail(ready.error().message);
+  Verifier verifier(vo, std::shared_ptr<HttpClient>(make_curl_client(curl_options(o))));
   const auto results = verifier.verify_all(queries);
+  save_verify_cache(vo);
   bool any_active = false, any_unknown = false;
   for (std::size_t i = 0; i < findings->size(); ++i) {
     (*findings)[i].verification = results[i];
@@ -280,18 +178,11 @@ int run_verify(ScanOptions& o, const std::vector<std::string>& args) {
   report.scan.targets = in->where;
   report.scan.started_at = iso8601(started);
   report.scan.finished_at = iso8601(std::chrono::system_clock::now());
-  report.scan.duration_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  report.scan.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.scan.rules = in->rules;
-  report.scan.extra["verification"] = stats_json(hosts, verifier.stats());
+  report.scan.verification = verification_info(hosts, verifier.stats());
   report.findings = std::move(*findings);
-  std::ostringstream buf;
-  if (auto s = (*reporter)->write(report, buf); !s) {
-    std::cerr << "glpatrol: " << s.error().message << "\n";
-    return kExitError;
-  }
-  std::cout << buf.str() << std::flush;
-  if (!std::cout) return kExitError;
+  if (auto s = write_report(**reporter, report, "-"); !s) return fail(s.error().message);
   // 1: a token is live (act now); 3: at least one could not be determined; 0: all dead.
   if (any_active) return kExitFindings;
   if (any_unknown) return kExitIncomplete;
@@ -299,19 +190,36 @@ int run_verify(ScanOptions& o, const std::vector<std::string>& args) {
 }
 
 std::string describe(const Finding& f, bool show_secrets) {
-  return escape_for_terminal(show_secrets ? f.secret : f.redacted) + " (sha256:" +
-         f.secret_sha256.substr(0, 12) + ")";
+  return escape_for_terminal(show_secrets ? f.secret : f.redacted) +
+         " (sha256:" + f.secret_sha256.substr(0, 12) + ")";
 }
 
+/// The rule's documented manual step, with {base} as the instance URL.
+std::string manual_step(const TokenInput& in, const Finding& f, const std::string& base) {
+  for (const auto& r : in.rules)
+    if (r.id == f.rule_id && !r.revoke.empty()) {
+      std::string step = r.revoke;
+      for (auto p = step.find("{base}"); p != std::string::npos; p = step.find("{base}", p + base.size()))
+        step.replace(p, 6, base);
+      return step;
+    }
+  return "no API can revoke this kind; revoke it where it was created in GitLab";
+}
+
+/// Revocation, per kind (docs/verification.md "Revocation and rotation"):
+///   - personal/project/group access tokens: DELETE /personal_access_tokens/self (the token
+///     revokes itself), after a GET that finds the host where it is active;
+///   - any other kind, with an administrator's token: DELETE /admin/token (17.7+, where the
+///     instance enables it); 403/404/422 -> the manual step;
+///   - otherwise: the exact manual step (UI path) from the rule.
 int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
   install_signal_cleanup();
   auto in = prepare(o, args);
-  if (!in) {
-    std::cerr << "glpatrol: " << in.error().message << "\n";
-    return kExitError;
-  }
+  if (!in) return fail(in.error().message);
   const auto& hosts = in->hosts;
-  // Deduplicate; only personal/project/group access tokens can revoke themselves.
+  VerifyOptions vo = to_verify_options(o, hosts);
+  if (auto s = load_admin_token(o, vo); !s) return fail(s.error().message);
+  const bool admin = !vo.admin_token.empty();
   std::vector<const Finding*> revocable, other;
   std::set<std::string> seen;
   for (const auto& f : in->findings) {
@@ -320,20 +228,47 @@ int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
     (it != in->verify_kinds.end() && it->second == "pat" ? revocable : other).push_back(&f);
   }
   std::ostream& out = std::cout;
-  for (const Finding* f : other)
-    out << "skip      " << describe(*f, o.show_secrets) << ": " << escape_for_terminal(f->rule_name)
-        << " cannot revoke itself; revoke it in GitLab (see docs/verification.md)\n";
+  const std::string base = hosts.front().base;
   if (!yes) {
     for (const Finding* f : revocable)
       out << "would revoke " << describe(*f, o.show_secrets) << " on the first of " << host_list(hosts)
           << " where it is active (DELETE /api/v4/personal_access_tokens/self)\n";
+    for (const Finding* f : other) {
+      if (admin && f->rule_id != "unrecognized")
+        out << "would revoke " << describe(*f, o.show_secrets) << " with the administrator token "
+            << "(DELETE /api/v4/admin/token on " << base << ")\n";
+      else
+        out << "manual    " << describe(*f, o.show_secrets) << ": " << escape_for_terminal(f->rule_name)
+            << " cannot revoke itself; " << escape_for_terminal(manual_step(*in, *f, base)) << "\n";
+    }
     out << "dry run: nothing was sent. Re-run with --yes to revoke.\n";
     return kExitClean;
   }
 
   auto http = std::shared_ptr<HttpClient>(make_curl_client(curl_options(o)));
-  Verifier verifier(to_verify_options(o, hosts), http);
-  bool all_done = other.empty();
+  bool all_done = true;
+  std::vector<std::string> changed;  ///< revoked now: forgotten by the verification cache
+  for (const Finding* f : other) {
+    const std::string who = describe(*f, o.show_secrets);
+    if (admin && f->rule_id != "unrecognized") {
+      const AdminTokenAnswer a =
+          admin_token_call(*http, hosts.front(), vo.admin_token, f->secret, "DELETE", vo.request_timeout);
+      if (a.status == 204 || a.status == 200) {
+        changed.push_back(f->secret_sha256);
+        out << "revoked   " << who << " @ " << base << " (DELETE /api/v4/admin/token)\n";
+        continue;
+      }
+      out << "manual    " << who << ": the token information API did not revoke it ("
+          << (a.status == 0 ? escape_for_terminal(a.error) : "HTTP " + std::to_string(a.status)) << "); "
+          << escape_for_terminal(manual_step(*in, *f, base)) << "\n";
+    } else {
+      out << "manual    " << who << ": " << escape_for_terminal(f->rule_name) << " cannot revoke itself; "
+          << escape_for_terminal(manual_step(*in, *f, base)) << "\n";
+    }
+    all_done = false;
+  }
+  vo.admin_token.clear();  // PAT-family tokens: their own self endpoint
+  Verifier verifier(vo, http);
   for (const Finding* f : revocable) {
     TokenQuery q = query_for(*f, in->verify_kinds);
     const Verification v = verifier.verify(q);
@@ -349,9 +284,10 @@ int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
     GitLabHost h;
     for (const auto& x : hosts)
       if (x.base == v.host) h = x;
-    const RevokeResult r = revoke_personal_token(*http, h, f->secret, to_verify_options(o, hosts).request_timeout);
+    const RevokeResult r = revoke_personal_token(*http, h, f->secret, vo.request_timeout);
     std::string what = v.token_name ? " '" + escape_for_terminal(*v.token_name) + "'" : "";
     if (r.outcome == "revoked") {
+      changed.push_back(f->secret_sha256);
       out << "revoked   " << who << what << " @ " << r.host << "\n";
     } else {
       all_done &= r.outcome == "not-active";
@@ -359,7 +295,101 @@ int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
           << ": " << escape_for_terminal(r.detail) << "\n";
     }
   }
+  forget_in_verify_cache(o, hosts, changed);
   return all_done ? kExitClean : kExitFindings;
+}
+
+struct RotateArgs {
+  bool yes = false;
+  bool to_stdout = false;
+  std::string output;      ///< --output FILE (0600)
+  std::string expires_at;  ///< --expires-at YYYY-MM-DD
+};
+
+/// POST /personal_access_tokens/self/rotate for one live PAT-family token. The new token goes
+/// only to --output FILE (atomic, 0600) or, with --stdout, to stdout; never into a report or
+/// stderr. A token that is not verified active is never rotated: rotating an already revoked
+/// token makes GitLab revoke its whole token family (automatic reuse detection).
+int run_rotate(ScanOptions& o, const std::vector<std::string>& args, const RotateArgs& ra) {
+  install_signal_cleanup();
+  if (ra.output.empty() == !ra.to_stdout) {
+    std::cerr << "glpatrol: name where the new token goes: --output FILE (mode 0600) or --stdout\n";
+    return kExitError;
+  }
+  if (!ra.expires_at.empty() && !parse_iso8601(ra.expires_at)) {
+    std::cerr << "glpatrol: --expires-at must be a date (YYYY-MM-DD)\n";
+    return kExitError;
+  }
+  if (!ra.output.empty())
+    if (auto s = check_report_path(ra.output); !s) {
+      std::cerr << "glpatrol: --output: " << s.error().message << "\n";
+      return kExitError;
+    }
+  auto in = prepare(o, args);
+  if (!in) return fail(in.error().message);
+  if (in->findings.size() != 1) {
+    std::cerr << "glpatrol: rotate takes exactly one token\n";
+    return kExitError;
+  }
+  const Finding& f = in->findings.front();
+  auto kind = in->verify_kinds.find(f.rule_id);
+  const std::string who = describe(f, o.show_secrets);
+  std::ostream& err = std::cerr;
+  if (kind == in->verify_kinds.end() || kind->second != "pat") {
+    err << "glpatrol: " << who << " is not a personal, project or group access token; only those can rotate "
+        << "themselves. " << escape_for_terminal(manual_step(*in, f, in->hosts.front().base)) << "\n";
+    return kExitFindings;
+  }
+  err << "glpatrol: warning: rotating a token that is already revoked makes GitLab revoke its whole token "
+         "family (every token rotated from it); glpatrol only rotates a token it has just verified active\n";
+  if (!ra.yes) {
+    err << "would rotate " << who << " on the first of " << host_list(in->hosts)
+        << " where it is active (POST /api/v4/personal_access_tokens/self/rotate)\n"
+        << "dry run: nothing was sent. Re-run with --yes to rotate.\n";
+    return kExitClean;
+  }
+  auto http = std::shared_ptr<HttpClient>(make_curl_client(curl_options(o)));
+  VerifyOptions vo = to_verify_options(o, in->hosts);
+  Verifier verifier(vo, http);
+  const Verification v = verifier.verify(query_for(f, in->verify_kinds));
+  if (v.status != "active") {
+    err << "glpatrol: " << who << " is " << v.status
+        << (v.reason.empty() ? "" : " (" + escape_for_terminal(v.reason) + ")")
+        << "; not rotated (rotating a revoked token would revoke its whole family)\n";
+    return v.status == "unknown" ? kExitIncomplete : kExitFindings;
+  }
+  GitLabHost h;
+  for (const auto& x : in->hosts)
+    if (x.base == v.host) h = x;
+  RotateResult r = rotate_personal_token(*http, h, f.secret, ra.expires_at, vo.request_timeout);
+  if (r.outcome == "rotated") forget_in_verify_cache(o, in->hosts, {f.secret_sha256});
+  if (r.outcome != "rotated") {
+    err << "glpatrol: " << who << " @ " << h.base << ": not rotated: " << escape_for_terminal(r.detail)
+        << "\n";
+    return kExitFindings;
+  }
+  if (ra.to_stdout) {
+    std::cout << r.new_token << "\n" << std::flush;
+  } else if (auto s = write_file_atomically(ra.output, r.new_token + "\n"); !s) {
+    // The old token is revoked now; the new one exists only in this process. Say so plainly.
+    err << "glpatrol: rotated, but the new token could not be written (" << s.error().message
+        << "); the old token is revoked: create a new one in GitLab\n";
+    return kExitError;
+  }
+  err << "rotated   " << who << " @ " << h.base << ": the old token is revoked; new token"
+      << (r.new_id ? " id " + std::to_string(*r.new_id) : "") << " expires "
+      << (r.expires_at ? escape_for_terminal(*r.expires_at) : "never") << ", written to "
+      << (ra.to_stdout ? std::string("stdout") : escape_for_terminal(ra.output)) << "\n";
+  return kExitClean;
+}
+
+/// The options every command that takes tokens shares (verify, revoke, rotate): how raw tokens
+/// may be shown, the prefixes that tell a token's kind, and where and how to ask GitLab.
+void add_token_options(CLI::App& cmd, ScanOptions& opts, const char* show_secrets_help) {
+  cmd.add_flag("--show-secrets", opts.show_secrets, show_secrets_help);
+  cmd.add_option("--pat-prefix", opts.pat_prefixes, "custom personal access token prefix (repeatable)");
+  cmd.add_option("--instance-prefix", opts.instance_prefixes, "instance token prefix (repeatable)");
+  add_verify_options(cmd, opts);
 }
 
 }  // namespace
@@ -369,14 +399,12 @@ void add_verify_command(CLI::App& root, int& rc) {
     auto opts = std::make_shared<ScanOptions>();
     auto tokens = std::make_shared<std::vector<std::string>>();
     CLI::App* cmd = root.add_subcommand(
-        "verify", "Check known tokens against GitLab without rescanning (arguments, or one per line on stdin).\n"
-                  "Exit codes: 0 none live, 1 a token is live, 2 error, 3 a token could not be checked.");
+        "verify",
+        "Check known tokens against GitLab without rescanning (arguments, or one per line on stdin).\n"
+        "Exit codes: 0 none live, 1 a token is live, 2 error, 3 a token could not be checked.");
     cmd->add_option("tokens", *tokens, "tokens to check (prefer stdin: arguments show in ps)");
     cmd->add_option("-f,--format", opts->format, "output format: human, json, jsonl")->capture_default_str();
-    cmd->add_flag("--show-secrets", opts->show_secrets, "include raw tokens in the output");
-    cmd->add_option("--pat-prefix", opts->pat_prefixes, "custom personal access token prefix (repeatable)");
-    cmd->add_option("--instance-prefix", opts->instance_prefixes, "instance token prefix (repeatable)");
-    add_verify_options(*cmd, *opts);
+    add_token_options(*cmd, *opts, "include raw tokens in the output");
     cmd->callback([opts, tokens, &rc] { rc = run_verify(*opts, *tokens); });
   }
   {
@@ -384,15 +412,32 @@ void add_verify_command(CLI::App& root, int& rc) {
     auto tokens = std::make_shared<std::vector<std::string>>();
     auto yes = std::make_shared<bool>(false);
     CLI::App* cmd = root.add_subcommand(
-        "revoke", "Revoke leaked personal/project/group access tokens (DELETE /personal_access_tokens/self).\n"
-                  "A dry run that sends nothing unless --yes is given.");
+        "revoke",
+        "Revoke leaked tokens: personal/project/group access tokens revoke themselves (DELETE "
+        "/personal_access_tokens/self); other kinds with --admin-token-file (DELETE /admin/token), else the "
+        "manual step is printed.\nA dry run that sends nothing unless --yes is given.");
     cmd->add_option("tokens", *tokens, "tokens to revoke (prefer stdin: arguments show in ps)");
     cmd->add_flag("--yes", *yes, "really revoke (default: dry run, no request is sent)");
-    cmd->add_flag("--show-secrets", opts->show_secrets, "print raw tokens");
-    cmd->add_option("--pat-prefix", opts->pat_prefixes, "custom personal access token prefix (repeatable)");
-    cmd->add_option("--instance-prefix", opts->instance_prefixes, "instance token prefix (repeatable)");
-    add_verify_options(*cmd, *opts);
+    add_token_options(*cmd, *opts, "print raw tokens");
     cmd->callback([opts, tokens, yes, &rc] { rc = run_revoke(*opts, *tokens, *yes); });
+  }
+  {
+    auto opts = std::make_shared<ScanOptions>();
+    auto tokens = std::make_shared<std::vector<std::string>>();
+    auto ra = std::make_shared<RotateArgs>();
+    CLI::App* cmd = root.add_subcommand(
+        "rotate",
+        "Rotate one leaked personal/project/group access token (POST /personal_access_tokens/self/rotate, "
+        "GitLab 16.10+): the old token is revoked, the new one goes only to --output FILE (mode 0600) or "
+        "--stdout. A dry run that sends nothing unless --yes is given.");
+    cmd->add_option("tokens", *tokens, "the token (prefer stdin: arguments show in ps)");
+    cmd->add_flag("--yes", ra->yes, "really rotate (default: dry run, no request is sent)");
+    cmd->add_option("--output", ra->output, "write the new token to FILE (created atomically, mode 0600)");
+    cmd->add_flag("--stdout", ra->to_stdout, "print the new token on stdout instead");
+    cmd->add_option("--expires-at", ra->expires_at,
+                    "expiry of the new token (YYYY-MM-DD; GitLab's default: 7 days)");
+    add_token_options(*cmd, *opts, "print the raw old token in messages");
+    cmd->callback([opts, tokens, ra, &rc] { rc = run_rotate(*opts, *tokens, *ra); });
   }
 }
 

@@ -23,6 +23,14 @@ std::optional<std::string> base64url_decode(std::string_view text);
 /// Standard base64 with padding (used for raw bytes in JSON reports).
 std::string base64_encode(std::string_view bytes);
 
+/// RFC 3986 percent-encoding: unreserved characters (A-Z a-z 0-9 - . _ ~) and the bytes in
+/// `also_keep` stay, every other byte becomes %XX (uppercase hex).
+std::string percent_encode(std::string_view bytes, std::string_view also_keep = {});
+
+/// A full lowercase hex object id (40 for SHA-1, 64 for SHA-256): the only form of an id
+/// glpatrol accepts from hook input or CI variables (never revision syntax).
+bool is_hex_object_id(std::string_view s);
+
 /// Lowercase hex of bytes.
 std::string hex_encode(std::string_view bytes);
 

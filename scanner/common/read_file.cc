@@ -10,8 +10,9 @@ namespace glpatrol {
 
 Result<std::string> read_regular_file(const std::string& path, std::uint64_t max, std::string_view what) {
   const std::string w(what);
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return Error::io(path + ": cannot read " + w + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return Error::io(path + ": cannot read " + w + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return Error::io(path + ": " + w + " is not a regular file");
   if (static_cast<std::uint64_t>(st.st_size) > max)
     return Error::io(path + ": " + w + " is too large (" + std::to_string(st.st_size) + " bytes, limit " +

@@ -18,13 +18,11 @@ class WorkPool {
  public:
   using Job = std::function<void(State&)>;
 
-  WorkPool(unsigned threads, std::function<std::unique_ptr<State>()> make_state,
-           std::size_t queue_cap = 1024)
+  WorkPool(unsigned threads, std::function<std::unique_ptr<State>()> make_state, std::size_t queue_cap = 1024)
       : cap_(queue_cap) {
     if (threads == 0) threads = 1;
     for (unsigned i = 0; i < threads; ++i) states_.push_back(make_state());
-    for (unsigned i = 0; i < threads; ++i)
-      threads_.emplace_back([this, i] { run(*states_[i]); });
+    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(*states_[i]); });
   }
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;

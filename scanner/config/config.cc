@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include "common/read_file.h"
+
 #include <sys/stat.h>
 
 #include <fstream>
@@ -48,7 +50,8 @@ Status check_keys(const toml::table& t, const std::string& at,
 
 }  // namespace
 
-Status parse_config(std::string_view text, const std::string& origin, bool trusted, Config& into) {
+Status parse_config(std::string_view text, const std::string& origin, ConfigTrust trust, Config& into) {
+  const bool trusted = trust == ConfigTrust::Operator;
   auto parsed = parse_toml_document(text, origin);
   if (!parsed) return parsed.error();
   const toml::table& doc = *parsed;
@@ -80,15 +83,31 @@ Status parse_config(std::string_view text, const std::string& origin, bool trust
     const std::string at = origin + ": [scan]";
     if (sc == nullptr) return Error::config(at + " must be a table");
     if (auto s = check_keys(*sc, at, {"exclude", "max_file_size", "disable_rules"}); !s) return s;
-    if (auto s = string_list(*sc, "exclude", at, into.excludes); !s) return s;
+    // In CI and server hooks the scanned change itself could narrow the scan: excludes and
+    // a size limit from the tree are refused there, like disabled rules everywhere.
+    const bool may_narrow = trust != ConfigTrust::UntrustedTree;
+    std::vector<std::string> excludes;
+    if (auto s = string_list(*sc, "exclude", at, excludes); !s) return s;
+    if (!excludes.empty() && !may_narrow)
+      into.notices.push_back(origin + ": refused [scan] exclude" + who +
+                             ": in CI and server hooks the scanned change cannot exclude paths "
+                             "(pass --exclude or --config)");
+    else
+      into.excludes.insert(into.excludes.end(), excludes.begin(), excludes.end());
     if (const toml::node* m = sc->get("max_file_size")) {
       std::string value;
-      if (const auto* str = m->as_string()) value = str->get();
+      if (const auto* str = m->as_string())
+        value = str->get();
       else if (const auto* i = m->as_integer()) {
         if (i->get() < 0) return Error::config(at + ".max_file_size: must not be negative");
         value = std::to_string(i->get());
-      } else return Error::config(at + ".max_file_size: expected a size like \"50M\" or a byte count");
-      if (!into.max_file_size) {
+      } else
+        return Error::config(at + ".max_file_size: expected a size like \"50M\" or a byte count");
+      if (!may_narrow) {
+        into.notices.push_back(origin + ": refused [scan] max_file_size" + who +
+                               ": in CI and server hooks the scanned change cannot skip large files "
+                               "(pass --max-file-size or --config)");
+      } else if (!into.max_file_size) {
         into.max_file_size = value;
         into.max_file_size_origin = origin;
       }
@@ -110,8 +129,7 @@ Status parse_config(std::string_view text, const std::string& origin, bool trust
 
   if (const toml::node* n = doc.get("rules")) {
     const toml::array* arr = n->as_array();
-    if (arr == nullptr)
-      return Error::config(origin + ": 'rules' must be an array of tables ([[rules]])");
+    if (arr == nullptr) return Error::config(origin + ": 'rules' must be an array of tables ([[rules]])");
     // The rule parser reads a rule file; hand it exactly the [[rules]] part.
     toml::table only_rules;
     only_rules.insert("rules", *arr);
@@ -129,18 +147,10 @@ Status parse_config(std::string_view text, const std::string& origin, bool trust
   return Status::ok();
 }
 
-Status load_config_file(const std::string& path, bool trusted, Config& into) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return Error::config(path + ": cannot read configuration file");
-  if (!S_ISREG(st.st_mode)) return Error::config(path + ": configuration is not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes)
-    return Error::config(path + ": configuration file is too large (" + std::to_string(st.st_size) +
-                         " bytes, limit " + std::to_string(kMaxConfigBytes) + ")");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::config(path + ": cannot read configuration file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path, trusted, into);
+Status load_config_file(const std::string& path, ConfigTrust trust, Config& into) {
+  auto text = read_regular_file(path, kMaxConfigBytes, "configuration file");
+  if (!text) return Error::config(text.error().message);
+  return parse_config(*text, path, trust, into);
 }
 
 }  // namespace glpatrol

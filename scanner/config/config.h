@@ -31,6 +31,14 @@ namespace glpatrol {
 
 inline constexpr std::string_view kRepoConfigName = ".glpatrol.toml";
 
+/// Who wrote a configuration file, which decides what it may change.
+enum class ConfigTrust {
+  Operator,       ///< --config: anything
+  Tree,           ///< found in the scanned tree: may add rules, prefixes, excludes, a size limit
+  UntrustedTree,  ///< in the scanned tree of a CI job or server hook: may only add rules and
+                  ///< prefixes (the change being scanned must not narrow its own scan)
+};
+
 struct Config {
   std::vector<std::string> files;  ///< files loaded, in order
   std::vector<Rule> rules;         ///< extra rules (origin = file)
@@ -39,15 +47,15 @@ struct Config {
   std::vector<std::string> excludes;
   std::optional<std::string> max_file_size;  ///< as written ("50M"); parsed by the driver
   std::string max_file_size_origin;
-  std::vector<std::string> disable_rules;    ///< trusted files only
-  std::vector<std::string> verify_hosts;     ///< trusted files only
-  std::vector<std::string> notices;          ///< refused settings and other messages
+  std::vector<std::string> disable_rules;  ///< trusted files only
+  std::vector<std::string> verify_hosts;   ///< trusted files only
+  std::vector<std::string> notices;        ///< refused settings and other messages
 };
 
 /// Parses one configuration file's text into `into` (merging: lists append, the first
 /// max_file_size wins). Unknown keys and wrong types are errors naming file and key.
-Status parse_config(std::string_view text, const std::string& origin, bool trusted, Config& into);
+Status parse_config(std::string_view text, const std::string& origin, ConfigTrust trust, Config& into);
 /// Reads (size-bounded) and parses one file.
-Status load_config_file(const std::string& path, bool trusted, Config& into);
+Status load_config_file(const std::string& path, ConfigTrust trust, Config& into);
 
 }  // namespace glpatrol

@@ -12,9 +12,9 @@ namespace glpatrol {
 /// Something the scan did not cover, and why. `reason` is a stable word (symlink, fifo,
 /// device, socket, size, unreadable, missing-object, corrupt-object, shallow, submodule...).
 struct SkipRecord {
-  std::string path;     ///< file path or object id
+  std::string path;  ///< file path or object id
   std::string reason;
-  std::string detail;   ///< e.g. the OS error text, or the size
+  std::string detail;     ///< e.g. the OS error text, or the size
   bool is_error = false;  ///< true: coverage lost by a fault (makes the scan incomplete)
 };
 

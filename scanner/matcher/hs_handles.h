@@ -8,12 +8,18 @@
 
 namespace glpatrol {
 
-struct HsDatabaseDeleter { void operator()(hs_database_t* p) const { hs_free_database(p); } };
-struct HsScratchDeleter { void operator()(hs_scratch_t* p) const { hs_free_scratch(p); } };
+struct HsDatabaseDeleter {
+  void operator()(hs_database_t* p) const { hs_free_database(p); }
+};
+struct HsScratchDeleter {
+  void operator()(hs_scratch_t* p) const { hs_free_scratch(p); }
+};
 struct HsCompileErrorDeleter {
   void operator()(hs_compile_error_t* p) const { hs_free_compile_error(p); }
 };
-struct Pcre2CodeDeleter { void operator()(pcre2_code* p) const { pcre2_code_free(p); } };
+struct Pcre2CodeDeleter {
+  void operator()(pcre2_code* p) const { pcre2_code_free(p); }
+};
 struct Pcre2MatchDataDeleter {
   void operator()(pcre2_match_data* p) const { pcre2_match_data_free(p); }
 };

@@ -4,21 +4,22 @@
 // boundaries, placeholders, checksums) runs after hs_scan returns.
 // Not thread-safe: one Matcher per worker thread, all sharing one const RuleDb.
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "findings/finding.h"
+#include "common/stream.h"
+#include "decode/text.h"
 #include "matcher/rule_db.h"
+#include "rules/rule.h"
 
 namespace glpatrol {
 
 /// A confirmed token in a blob. Offsets are absolute byte offsets in the blob, half-open.
 struct Match {
   std::uint32_t rule = 0;
-  std::uint64_t start = 0;         ///< reported span
+  std::uint64_t start = 0;  ///< reported span
   std::uint64_t end = 0;
   std::uint64_t secret_start = 0;  ///< == start unless the rule has secret_after
   Checksum checksum = Checksum::None;
@@ -32,9 +33,6 @@ struct LocatedMatch {
   std::uint64_t line = 1, column = 1, end_line = 1, end_column = 1;  // 1-based, end exclusive
   InlineAllow inline_allow = InlineAllow::None;
 };
-
-/// Reads up to `cap` bytes into `buf`; returns bytes read (0 = EOF) or -1 with errno set.
-using ReadFn = std::function<long(char* buf, std::size_t cap)>;
 
 class Matcher {
  public:
@@ -53,26 +51,45 @@ class Matcher {
   /// Confirmed matches in a buffer, without locations. `accept_from/accept_to` restrict
   /// which hit end offsets are accepted; `more_follows` means bytes after `buf` exist
   /// (so a token may not end at buf's end). Exposed for tests and sources with own framing.
-  void find(std::string_view buf, std::size_t accept_from, std::size_t accept_to,
-            bool more_follows, std::vector<Match>& out);
+  /// Overlaps: within each cluster of overlapping matches the longest span wins, then the
+  /// higher rule priority, so one token gives one finding. Built-in rules are resolved first
+  /// and always kept: a rule from a file or configuration (which a scanned repository may
+  /// supply) never replaces a built-in finding; its matches that overlap one are dropped.
+  void find(std::string_view buf, std::size_t accept_from, std::size_t accept_to, bool more_follows,
+            std::vector<Match>& out);
 
   const RuleDb& db() const { return *db_; }
+
+  /// Hits of the database's hint literals (encoded token prefixes, RuleDb::hints()) in the
+  /// content of the last scan() (content offsets). Empty after scan_stream: streams are not
+  /// decoded.
+  const std::vector<decode::HintHit>& hint_hits() const { return hint_hits_; }
 
  private:
   Matcher(const RuleDb& db, HsScratch scratch, Pcre2MatchData md)
       : db_(&db), scratch_(std::move(scratch)), md_(std::move(md)) {}
-  bool confirm(std::string_view buf, std::uint32_t rule, std::size_t end, bool more_follows,
-               Match& m);
+  bool confirm(std::string_view buf, std::uint32_t rule, std::size_t end, bool more_follows, Match& m);
+  /// Overlap resolution of confirmed candidates into `out` (see the contract in find()).
+  void resolve_overlaps(std::vector<Match>& candidates, std::vector<Match>& out) const;
+  static bool overlaps_any(const Match& m, const std::vector<Match*>& sorted_disjoint);
 
   const RuleDb* db_;
   HsScratch scratch_;
   Pcre2MatchData md_;
-  struct RawHit { std::uint32_t rule; std::uint64_t end; };
+  struct RawHit {
+    std::uint32_t rule;
+    std::uint64_t end;
+  };
   std::vector<RawHit> hits_;
   std::vector<Match> candidates_;
-  friend int on_hs_match(unsigned int, unsigned long long, unsigned long long, unsigned int,
-                         void*);
+  std::vector<decode::HintHit> hint_hits_;
+  friend int on_hs_match(unsigned int, unsigned long long, unsigned long long, unsigned int, void*);
 };
+
+/// Re-locates `lm` at [start, end) of `text` (a token found inside decoded bytes, reported at
+/// its encoded place): line, column, end and the inline allow marker of that line. The match
+/// itself (rule, secret, attributes) is kept.
+void relocate(std::string_view text, std::uint64_t start, std::uint64_t end, LocatedMatch& lm);
 
 /// The inline allow marker on the line containing [begin, end), looking at most 4 KiB either
 /// side.

@@ -8,8 +8,7 @@ namespace {
 
 bool is_b36(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); }
 bool is_b64url(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 /// GitLab's prefix charset (application_setting.rb: /\A[a-zA-Z0-9_+=\/@:.-]+\z/).
 bool is_prefix_char(char c) {
@@ -18,13 +17,20 @@ bool is_prefix_char(char c) {
 
 std::string_view routing_key_name(char k) {
   switch (k) {
-    case 'c': return "cell";
-    case 'o': return "organization";
-    case 'g': return "group";
-    case 'p': return "project";
-    case 'u': return "user";
-    case 't': return "runner_type";
-    default: return {};
+    case 'c':
+      return "cell";
+    case 'o':
+      return "organization";
+    case 'g':
+      return "group";
+    case 'p':
+      return "project";
+    case 'u':
+      return "user";
+    case 't':
+      return "runner_type";
+    default:
+      return {};
   }
 }
 
@@ -48,8 +54,7 @@ std::vector<std::pair<std::string, std::string>> parse_routing(std::string_view 
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> decode_payload(std::string_view body,
-                                                                bool versioned) {
+std::vector<std::pair<std::string, std::string>> decode_payload(std::string_view body, bool versioned) {
   const auto bytes = base64url_decode(body);
   if (!bytes || bytes->size() < 18) return {};
   const auto last = static_cast<unsigned char>(bytes->back());
@@ -65,8 +70,7 @@ std::vector<std::pair<std::string, std::string>> decode_payload(std::string_view
 }  // namespace
 
 std::optional<RoutableToken> find_routable_ending_at(std::string_view text, std::size_t end,
-                                                     std::size_t min_start,
-                                                     std::size_t max_prefix) {
+                                                     std::size_t min_start, std::size_t max_prefix) {
   if (end > text.size() || end < 37) return std::nullopt;
   for (std::size_t i = end - 9; i < end; ++i)
     if (!is_b36(text[i])) return std::nullopt;
@@ -80,8 +84,7 @@ std::optional<RoutableToken> find_routable_ending_at(std::string_view text, std:
     std::size_t body_end = end - 10;
     std::string version;
     if (versioned) {
-      if (end < 13 || text[end - 13] != '.' || !is_b36(text[end - 12]) || !is_b36(text[end - 11]))
-        continue;
+      if (end < 13 || text[end - 13] != '.' || !is_b36(text[end - 12]) || !is_b36(text[end - 11])) continue;
       version = std::string(text.substr(end - 12, 2));
       body_end = end - 13;
     }

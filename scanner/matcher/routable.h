@@ -13,11 +13,11 @@
 namespace glpatrol {
 
 struct RoutableToken {
-  std::size_t start = 0;   ///< offset of the first prefix byte within the searched text
-  std::size_t end = 0;     ///< exclusive
-  std::string prefix;      ///< bytes before the payload (may be empty)
+  std::size_t start = 0;  ///< offset of the first prefix byte within the searched text
+  std::size_t end = 0;    ///< exclusive
+  std::string prefix;     ///< bytes before the payload (may be empty)
   bool versioned = false;
-  std::string version;     ///< "01" etc. when versioned
+  std::string version;  ///< "01" etc. when versioned
   /// Decoded routing payload: key -> decimal value (c cell, o organization, g group,
   /// p project, u user, t runner type). Empty when the payload does not decode.
   std::vector<std::pair<std::string, std::string>> routing;
@@ -27,8 +27,7 @@ struct RoutableToken {
 /// prefix bytes from GitLab's prefix charset [A-Za-z0-9_+=/@:.-]. Returns the longest-prefix
 /// candidate whose CRC-32 validates, or nullopt. `min_start` bounds the look-back.
 std::optional<RoutableToken> find_routable_ending_at(std::string_view text, std::size_t end,
-                                                     std::size_t min_start = 0,
-                                                     std::size_t max_prefix = 20);
+                                                     std::size_t min_start = 0, std::size_t max_prefix = 20);
 
 /// True when `token` (exactly) is a routable token with a valid checksum.
 bool routable_crc_valid(std::string_view token);

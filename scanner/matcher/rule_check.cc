@@ -37,9 +37,9 @@ RuleCheckResult check_rules(const RuleDb& db, std::size_t first) {
       }
       if (!hit)
         res.problems.push_back(
-            {rule.id, fmt::format("example {} (`{}`): expected a finding at [{},{}), got:{}",
-                                  e + 1, rule.examples[e], ex->span_begin, ex->span_end,
-                                  got.empty() ? " nothing" : got)});
+            {rule.id,
+             fmt::format("example {} (`{}`): expected a finding at [{},{}), got:{}", e + 1, rule.examples[e],
+                         ex->span_begin, ex->span_end, got.empty() ? " nothing" : got)});
     }
     for (std::size_t e = 0; e < rule.negative_examples.size(); ++e) {
       ++res.negative_examples;
@@ -52,9 +52,9 @@ RuleCheckResult check_rules(const RuleDb& db, std::size_t first) {
       (void)matcher->scan(ex->text, found);
       for (const auto& m : found) {
         if (db.rule(m.match.rule).id == rule.id)
-          res.problems.push_back({rule.id, fmt::format("negative example {} (`{}`) matched at [{},{})",
-                                                       e + 1, rule.negative_examples[e],
-                                                       m.match.start, m.match.end)});
+          res.problems.push_back(
+              {rule.id, fmt::format("negative example {} (`{}`) matched at [{},{})", e + 1,
+                                    rule.negative_examples[e], m.match.start, m.match.end)});
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "matcher/rule_db.h"
 
+#include <algorithm>
+
 #include <climits>
 #include <cstdlib>
 
@@ -40,12 +42,44 @@ Result<std::string> RuleDb::serialize() const {
   return out;
 }
 
-Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
+decode::HintOptions HintSelection::defaults() {
+  decode::HintOptions o;
+  // Every hint literal slows the one Hyperscan pass, and past a handful of literals it leaves
+  // Hyperscan's small-literal-set fast path (bench/README.md, "Decoding cost": every family
+  // for every prefix cost 1.55x the instructions of no hints on source text; base64 of
+  // glpat- alone 1.05x). So the defaults cover where encoded GitLab tokens are found: base64
+  // (Kubernetes Secrets, .env files, CI variables) of access, deploy and runner tokens (the
+  // runner Helm chart keeps runner-token in a Secret), and base64 of base64 (a registry
+  // credential in a dockerconfigjson Secret) of access and deploy tokens. UTF-16 needs no
+  // literal: whole files and blobs are recognised as UTF-16 and decoded (decode/text.h); the
+  // literals only found UTF-16 fragments inside binaries. Percent and JSON escapes stay for
+  // the same kinds and the session cookie (its '=' is what a URL encoder changes).
+  o.prefixes = {"glpat-", "gldt-", "glrt-", "_gitlab_session="};
+  o.depth2_prefixes = {"glpat-", "gldt-"};
+  o.utf16 = false;
+  return o;
+}
+
+namespace {
+/// A literal as a Hyperscan/PCRE pattern: every byte hex-escaped.
+std::string literal_pattern(std::string_view lit) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : lit) {
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+}  // namespace
+
+Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt, const HintSelection& hints) {
   if (auto s = validate_prefixes(set.prefixes); !s) return s.error();
   if (set.rules.empty()) return Error::config("no rules to compile");
   RuleDb db;
-  std::vector<std::string> expanded;   // Hyperscan prefilter per rule
-  std::vector<std::string> exact;      // confirmation pattern per rule
+  std::vector<std::string> expanded;  // Hyperscan prefilter per rule
+  std::vector<std::string> exact;     // confirmation pattern per rule
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
   expanded.reserve(set.rules.size());
@@ -57,7 +91,33 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
     flags.push_back(0);
     ids.push_back(static_cast<unsigned>(i));
   }
+  // The hints follow the rules: Hyperscan id rules.size() + i is hint i.
+  if (hints.enabled) {
+    std::vector<std::string> prefixes = token_prefixes(set);
+    if (!hints.options.prefixes.empty()) {
+      const auto listed = [&](const std::string& p) {
+        return std::find(hints.options.prefixes.begin(), hints.options.prefixes.end(), p) !=
+               hints.options.prefixes.end();
+      };
+      const auto builtin = [](const std::string& p) {
+        for (const Rule& r : builtin_rules())
+          if (std::find(r.keywords.begin(), r.keywords.end(), p) != r.keywords.end()) return true;
+        return false;
+      };
+      prefixes.erase(std::remove_if(prefixes.begin(), prefixes.end(),
+                                    [&](const std::string& p) { return builtin(p) && !listed(p); }),
+                     prefixes.end());
+    }
+    db.hints_ = decode::hint_literals(prefixes, hints.options);
+  }
+  std::vector<std::string> hint_exprs;
+  for (const auto& h : db.hints_) hint_exprs.push_back(literal_pattern(h.literal));
   for (auto& e : expanded) exprs.push_back(e.c_str());
+  for (std::size_t i = 0; i < hint_exprs.size(); ++i) {
+    exprs.push_back(hint_exprs[i].c_str());
+    flags.push_back(0);
+    ids.push_back(static_cast<unsigned>(set.rules.size() + i));
+  }
 
   // Per-pattern checks first, so an error names the rule (hs_compile_multi does too, but
   // expression_info also gives us the width). The look-back window must cover the exact
@@ -67,8 +127,8 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
     hs_compile_error_t* err = nullptr;
     if (hs_expression_info(expr.c_str(), flags[i], &info, &err) != HS_SUCCESS) {
       HsCompileError owned(err);
-      return Error::config("rule '" + set.rules[i].id + "' (" + set.rules[i].origin + "): " +
-                           what + " rejected by Hyperscan: " + (err ? err->message : "unknown error"));
+      return Error::config("rule '" + set.rules[i].id + "' (" + set.rules[i].origin + "): " + what +
+                           " rejected by Hyperscan: " + (err ? err->message : "unknown error"));
     }
     const std::size_t w = info->max_width == UINT_MAX ? kUnboundedWidth : info->max_width;
     const bool empty = info->min_width == 0;
@@ -90,7 +150,11 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
     db.max_width_ = std::max(db.max_width_, width);
   }
 
-  db.key_ = database_key(expanded);
+  {
+    std::vector<std::string> all = expanded;
+    all.insert(all.end(), hint_exprs.begin(), hint_exprs.end());
+    db.key_ = database_key(all);
+  }
   hs_database_t* raw = nullptr;
   hs_compile_error_t* err = nullptr;
   const std::string header = std::string(kPrebuiltMagic) + db.key_ + "\n";
@@ -102,9 +166,9 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
       raw = nullptr;  // incompatible CPU or version: compile below
     }
   }
-  if (raw == nullptr && hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &raw,
-                       &err) != HS_SUCCESS) {
+  if (raw == nullptr &&
+      hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                       HS_MODE_BLOCK, nullptr, &raw, &err) != HS_SUCCESS) {
     HsCompileError owned(err);
     std::string which = "?";
     if (err && err->expression >= 0 && static_cast<std::size_t>(err->expression) < set.rules.size())
@@ -124,8 +188,8 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt) {
     const std::string anchored = "(?:" + exact[i] + ")\\z";
     int code = 0;
     PCRE2_SIZE offset = 0;
-    pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.c_str()),
-                                   PCRE2_ZERO_TERMINATED, 0, &code, &offset, nullptr);
+    pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.c_str()), PCRE2_ZERO_TERMINATED, 0,
+                                   &code, &offset, nullptr);
     if (re == nullptr) {
       PCRE2_UCHAR msg[256];
       pcre2_get_error_message(code, msg, sizeof msg);

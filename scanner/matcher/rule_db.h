@@ -8,10 +8,22 @@
 #include <vector>
 
 #include "common/error.h"
+#include "decode/hints.h"
 #include "matcher/hs_handles.h"
 #include "rules/rule.h"
 
 namespace glpatrol {
+
+/// Which encoded forms of the token prefixes the database also looks for (decode/hints.h).
+/// Each hint is one more literal in the one Hyperscan pass, which is what lets the decoding
+/// stage skip ordinary content; more literals cost that pass throughput (bench/README.md).
+struct HintSelection {
+  bool enabled = true;  ///< false: --no-decode (no encoded forms at all)
+  decode::HintOptions options = defaults();
+  /// The default families: base64 (and base64 of base64 for the kinds used in registry
+  /// credentials), UTF-16 fragments and JSON/percent escapes of every keyword.
+  static decode::HintOptions defaults();
+};
 
 class RuleDb {
  public:
@@ -20,7 +32,7 @@ class RuleDb {
   /// build time: it is used when it was made from exactly these expanded patterns by this
   /// Hyperscan version on a compatible CPU, which skips the ~0.3 s compilation (pre-commit
   /// latency). Otherwise the patterns are compiled.
-  static Result<RuleDb> build(RuleSet set, std::string_view prebuilt = {});
+  static Result<RuleDb> build(RuleSet set, std::string_view prebuilt = {}, const HintSelection& hints = {});
 
   /// The compiled Hyperscan database with a key of its patterns, for build(set, prebuilt).
   Result<std::string> serialize() const;
@@ -28,6 +40,8 @@ class RuleDb {
   bool used_prebuilt() const { return used_prebuilt_; }
 
   const std::vector<Rule>& rules() const { return set_.rules; }
+  /// The hint literals; Hyperscan id rules().size() + i is hints()[i].
+  const std::vector<decode::Hint>& hints() const { return hints_; }
   const RuleSet& rule_set() const { return set_; }
   const Rule& rule(std::uint32_t i) const { return set_.rules[i]; }
   const hs_database_t* database() const { return db_.get(); }
@@ -40,8 +54,9 @@ class RuleDb {
 
  private:
   RuleSet set_;
+  std::vector<decode::Hint> hints_;
   HsDatabase db_;
-  std::vector<Pcre2Code> confirm_;   // end-anchored program per rule, null for non-regex rules
+  std::vector<Pcre2Code> confirm_;  // end-anchored program per rule, null for non-regex rules
   std::vector<std::size_t> widths_;
   std::size_t max_width_ = 0;
   std::string key_;

@@ -51,8 +51,7 @@ std::vector<std::string> split(std::string_view s, char sep) {
 
 }  // namespace
 
-Result<std::string> random_token_chars(std::string_view alphabet, std::size_t n,
-                                       std::uint64_t seed) {
+Result<std::string> random_token_chars(std::string_view alphabet, std::size_t n, std::uint64_t seed) {
   const std::string a = alphabet_of(alphabet);
   if (a.empty()) return Error::config("unknown example alphabet '" + std::string(alphabet) + "'");
   Rng rng{seed};
@@ -61,15 +60,15 @@ Result<std::string> random_token_chars(std::string_view alphabet, std::size_t n,
     for (std::size_t i = 0; i < n; ++i) out += a[rng.next() % a.size()];
     // Keep generated examples clearly random (mixed classes), like real Devise tokens.
     const bool has_digit = std::any_of(out.begin(), out.end(), [](char c) { return c >= '0' && c <= '9'; });
-    const bool has_alpha = std::any_of(out.begin(), out.end(), [](char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; });
+    const bool has_alpha =
+        std::any_of(out.begin(), out.end(), [](char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; });
     if (n < 8 || (has_digit && has_alpha)) return out;
   }
   return Error::internal("could not generate example characters");
 }
 
 Result<std::string> make_routable_token(std::string_view prefix, std::string_view version,
-                                        std::string_view routing, std::uint64_t seed,
-                                        bool corrupt_crc) {
+                                        std::string_view routing, std::uint64_t seed, bool corrupt_crc) {
   std::map<std::string, std::string> kv;
   for (const auto& part : split(routing, ',')) {
     const auto eq = part.find('=');
@@ -113,8 +112,7 @@ Result<ExpandedExample> expand_example(std::string_view tmpl, std::uint64_t seed
       i += 2;
       continue;
     }
-    if (tmpl.compare(i, 2, ">>") == 0 && span_begin != std::string::npos &&
-        span_end == std::string::npos) {
+    if (tmpl.compare(i, 2, ">>") == 0 && span_begin != std::string::npos && span_end == std::string::npos) {
       span_end = out.size();
       i += 2;
       continue;
@@ -127,8 +125,7 @@ Result<ExpandedExample> expand_example(std::string_view tmpl, std::uint64_t seed
       const std::uint64_t s = seed * 1000003u + (++n_gen);
       if (parts[0] == "routable" || parts[0] == "routable-badcrc") {
         if (parts.size() != 4) return Error::config("bad generator {{" + spec + "}}");
-        auto tok = make_routable_token(parts[1], parts[2], parts[3], s,
-                                       parts[0] == "routable-badcrc");
+        auto tok = make_routable_token(parts[1], parts[2], parts[3], s, parts[0] == "routable-badcrc");
         if (!tok) return tok.error();
         out += *tok;
       } else if (parts[0] == "jwt") {
@@ -138,8 +135,9 @@ Result<ExpandedExample> expand_example(std::string_view tmpl, std::uint64_t seed
         if (!rnd || !sub) return Error::internal("jwt example");
         out += base64url_encode(R"({"alg":"RS256","kid":"glpatrol-example","typ":"JWT"})");
         out += '.';
-        out += base64url_encode(R"({"iss":")" + iss + R"(","aud":"gitlab-authz-token","sub":"gid://gitlab/Ci::Build/)" +
-                                *sub + R"(","exp":1893456000,"version":"0.1.0"})");
+        out += base64url_encode(R"({"iss":")" + iss +
+                                R"(","aud":"gitlab-authz-token","sub":"gid://gitlab/Ci::Build/)" + *sub +
+                                R"(","exp":1893456000,"version":"0.1.0"})");
         out += '.';
         out += *rnd + *rnd;
       } else if (parts.size() == 2) {

@@ -25,7 +25,6 @@ Result<std::string> make_routable_token(std::string_view prefix, std::string_vie
                                         bool corrupt_crc = false);
 
 /// Random characters from a named alphabet: devise, b64, hex, alnum, b36.
-Result<std::string> random_token_chars(std::string_view alphabet, std::size_t n,
-                                       std::uint64_t seed);
+Result<std::string> random_token_chars(std::string_view alphabet, std::size_t n, std::uint64_t seed);
 
 }  // namespace glpatrol

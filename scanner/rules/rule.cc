@@ -1,5 +1,7 @@
 #include "rules/rule.h"
 
+#include <algorithm>
+
 #include <toml++/toml.h>
 
 #include "rules/toml_doc.h"
@@ -14,13 +16,56 @@ namespace glpatrol {
 
 std::string_view to_string(Severity s) {
   switch (s) {
-    case Severity::Info: return "info";
-    case Severity::Low: return "low";
-    case Severity::Medium: return "medium";
-    case Severity::High: return "high";
-    case Severity::Critical: return "critical";
+    case Severity::Info:
+      return "info";
+    case Severity::Low:
+      return "low";
+    case Severity::Medium:
+      return "medium";
+    case Severity::High:
+      return "high";
+    case Severity::Critical:
+      return "critical";
   }
   return "high";
+}
+
+std::string_view to_string(Checksum c) {
+  switch (c) {
+    case Checksum::None:
+      return "";
+    case Checksum::Absent:
+      return "absent";
+    case Checksum::Valid:
+      return "valid";
+    case Checksum::Invalid:
+      return "invalid";
+  }
+  return "";
+}
+
+std::string token_kind_prefix(std::string_view secret) {
+  static constexpr std::string_view kLiterals[] = {"glpat-",  "glrtr-",  "glrt-", "gloas-",   "gldt-",
+                                                   "glcbt-",  "glptt-",  "glft-", "glimt-",   "glagent-",
+                                                   "glsoat-", "glffct-", "glwt-", "GR1348941"};
+  std::size_t best = std::string_view::npos, best_end = 0;
+  for (auto lit : kLiterals) {
+    const auto pos = secret.substr(0, 40).find(lit);
+    if (pos != std::string_view::npos && pos < best) {
+      best = pos;
+      best_end = pos + lit.size();
+    }
+  }
+  if (best == std::string_view::npos) {
+    // Runner tokens registered with a registration token: t1_...
+    if (secret.size() > 3 && secret[0] == 't' && secret[2] == '_') return std::string(secret.substr(0, 3));
+    return {};
+  }
+  // Keep the runner-type partition after glrt-: glrt-t1_.
+  if (secret.size() > best_end + 3 && secret[best_end] == 't' && secret[best_end + 2] == '_' &&
+      (secret.substr(best, 4) == "glrt"))
+    best_end += 3;
+  return std::string(secret.substr(0, best_end));
 }
 
 Result<Severity> parse_severity(std::string_view s) {
@@ -35,11 +80,29 @@ Result<Severity> parse_severity(std::string_view s) {
 
 namespace {
 
-const std::set<std::string, std::less<>> kKnownKeys = {
-    "id", "name", "description", "severity", "pattern", "confirm", "charset", "routable_kind",
-    "routable_version", "require_left_boundary", "require_mixed", "min_entropy", "secret_after",
-    "verify", "priority", "references", "examples", "negative_examples", "checksum_capable",
-    "prefilter"};
+const std::set<std::string, std::less<>> kKnownKeys = {"id",
+                                                       "name",
+                                                       "description",
+                                                       "severity",
+                                                       "pattern",
+                                                       "confirm",
+                                                       "charset",
+                                                       "routable_kind",
+                                                       "routable_version",
+                                                       "require_left_boundary",
+                                                       "require_mixed",
+                                                       "reject_identifier",
+                                                       "min_entropy",
+                                                       "secret_after",
+                                                       "verify",
+                                                       "revoke",
+                                                       "keywords",
+                                                       "priority",
+                                                       "references",
+                                                       "examples",
+                                                       "negative_examples",
+                                                       "checksum_capable",
+                                                       "prefilter"};
 
 Result<std::vector<std::string>> string_list(const toml::table& t, std::string_view key) {
   std::vector<std::string> out;
@@ -86,12 +149,13 @@ Result<Rule> parse_rule(const toml::table& t, const std::string& origin) {
   if (auto s = str("description", false, r.description); !s) return s.error();
   if (auto s = str("secret_after", false, r.secret_after); !s) return s.error();
   if (auto s = str("verify", false, r.verify); !s) return s.error();
+  if (auto s = str("revoke", false, r.revoke); !s) return s.error();
   if (auto s = str("prefilter", false, r.prefilter); !s) return s.error();
   if (r.name.empty()) r.name = r.id;
   if (r.verify.empty()) r.verify = "none:no verifier for custom rules";
   for (char c : r.id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
     if (!ok) return Error::config(at + ": rule id '" + r.id + "' may only contain [A-Za-z0-9._-]");
   }
   if (r.pattern.empty()) return Error::config(at + ": rule '" + r.id + "' has an empty pattern");
@@ -104,30 +168,47 @@ Result<Rule> parse_rule(const toml::table& t, const std::string& origin) {
 
   std::string confirm = "regex";
   if (auto s = str("confirm", false, confirm); !s) return s.error();
-  if (confirm == "regex") r.confirm = ConfirmKind::Regex;
-  else if (confirm == "routable") r.confirm = ConfirmKind::Routable;
-  else if (confirm == "jwt") r.confirm = ConfirmKind::Jwt;
-  else return Error::config(at + ": unknown confirm '" + confirm + "' (regex, routable, jwt)");
+  if (confirm == "regex")
+    r.confirm = ConfirmKind::Regex;
+  else if (confirm == "routable")
+    r.confirm = ConfirmKind::Routable;
+  else if (confirm == "jwt")
+    r.confirm = ConfirmKind::Jwt;
+  else
+    return Error::config(at + ": unknown confirm '" + confirm + "' (regex, routable, jwt)");
 
   std::string charset = "b64url";
   if (auto s = str("charset", false, charset); !s) return s.error();
-  if (charset == "b64url") r.charset = TokenCharset::B64url;
-  else if (charset == "digits") r.charset = TokenCharset::Digits;
-  else if (charset == "alnum_lower") r.charset = TokenCharset::AlnumLower;
-  else if (charset == "any") r.charset = TokenCharset::Any;
-  else return Error::config(at + ": unknown charset '" + charset + "'");
+  if (charset == "b64url")
+    r.charset = TokenCharset::B64url;
+  else if (charset == "digits")
+    r.charset = TokenCharset::Digits;
+  else if (charset == "alnum_lower")
+    r.charset = TokenCharset::AlnumLower;
+  else if (charset == "any")
+    r.charset = TokenCharset::Any;
+  else
+    return Error::config(at + ": unknown charset '" + charset + "'");
 
   std::string rk = "any", rv = "any";
   if (auto s = str("routable_kind", false, rk); !s) return s.error();
   if (auto s = str("routable_version", false, rv); !s) return s.error();
-  if (rk == "pat") r.routable_kind = RoutableKind::Pat;
-  else if (rk == "runner") r.routable_kind = RoutableKind::Runner;
-  else if (rk == "any") r.routable_kind = RoutableKind::Any;
-  else return Error::config(at + ": unknown routable_kind '" + rk + "'");
-  if (rv == "versioned") r.routable_version = RoutableVersion::Versioned;
-  else if (rv == "unversioned") r.routable_version = RoutableVersion::Unversioned;
-  else if (rv == "any") r.routable_version = RoutableVersion::Any;
-  else return Error::config(at + ": unknown routable_version '" + rv + "'");
+  if (rk == "pat")
+    r.routable_kind = RoutableKind::Pat;
+  else if (rk == "runner")
+    r.routable_kind = RoutableKind::Runner;
+  else if (rk == "any")
+    r.routable_kind = RoutableKind::Any;
+  else
+    return Error::config(at + ": unknown routable_kind '" + rk + "'");
+  if (rv == "versioned")
+    r.routable_version = RoutableVersion::Versioned;
+  else if (rv == "unversioned")
+    r.routable_version = RoutableVersion::Unversioned;
+  else if (rv == "any")
+    r.routable_version = RoutableVersion::Any;
+  else
+    return Error::config(at + ": unknown routable_version '" + rv + "'");
 
   auto boolean = [&](std::string_view key, bool& out) -> Status {
     const toml::node* n = t.get(key);
@@ -139,15 +220,23 @@ Result<Rule> parse_rule(const toml::table& t, const std::string& origin) {
   };
   if (auto s = boolean("require_left_boundary", r.require_left_boundary); !s) return s.error();
   if (auto s = boolean("require_mixed", r.require_mixed); !s) return s.error();
+  if (auto s = boolean("reject_identifier", r.reject_identifier); !s) return s.error();
   if (auto s = boolean("checksum_capable", r.checksum_capable); !s) return s.error();
   if (const toml::node* n = t.get("min_entropy")) {
-    if (auto d = n->value<double>()) r.min_entropy = *d;
-    else return Error::config(at + ": 'min_entropy' must be a number");
+    if (auto d = n->value<double>())
+      r.min_entropy = *d;
+    else
+      return Error::config(at + ": 'min_entropy' must be a number");
   }
   if (const toml::node* n = t.get("priority")) {
-    if (auto i = n->value<std::int64_t>()) r.priority = static_cast<int>(*i);
-    else return Error::config(at + ": 'priority' must be an integer");
+    if (auto i = n->value<std::int64_t>())
+      r.priority = static_cast<int>(*i);
+    else
+      return Error::config(at + ": 'priority' must be an integer");
   }
+  auto keywords = string_list(t, "keywords");
+  if (!keywords) return keywords.error();
+  r.keywords = std::move(*keywords);
   auto refs = string_list(t, "references");
   if (!refs) return refs.error().with_context(at);
   r.references = std::move(*refs);
@@ -180,8 +269,7 @@ Result<std::vector<Rule>> parse_rules_toml(std::string_view text, const std::str
     if (t == nullptr) return Error::config(origin + ": 'rules' must be an array of tables");
     auto r = parse_rule(*t, origin);
     if (!r) return r.error();
-    if (!ids.insert(r->id).second)
-      return Error::config(origin + ": duplicate rule id '" + r->id + "'");
+    if (!ids.insert(r->id).second) return Error::config(origin + ": duplicate rule id '" + r->id + "'");
     out.push_back(std::move(*r));
   }
   return out;
@@ -260,9 +348,8 @@ Status validate_prefixes(const PrefixSettings& prefixes) {
     if (p.empty() || p.size() > 20)
       return Error::config(std::string(what) + " '" + p + "' must be 1 to 20 characters");
     for (char c : p) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || std::string_view("_+=/@:.-").find(c) !=
-                                                    std::string_view::npos;
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string_view("_+=/@:.-").find(c) != std::string_view::npos;
       if (!ok)
         return Error::config(std::string(what) + " '" + p +
                              "' may only contain letters, digits and _+=/@:.- (GitLab's rule)");
@@ -276,6 +363,17 @@ Status validate_prefixes(const PrefixSettings& prefixes) {
     if (p == "gl") return Error::config("instance prefix 'gl' is reserved by GitLab");
   }
   return Status::ok();
+}
+
+std::vector<std::string> token_prefixes(const RuleSet& set) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& p) {
+    if (!p.empty() && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  };
+  for (const auto& r : set.rules)
+    for (const auto& k : r.keywords) add(k);
+  for (const auto& p : set.prefixes.pat_prefixes) add(p);
+  return out;
 }
 
 }  // namespace glpatrol

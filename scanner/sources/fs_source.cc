@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +10,9 @@
 #include <set>
 #include <utility>
 
-#include "matcher/to_finding.h"
+#include "common/glob.h"
+#include "common/read_file.h"
+#include "common/work_pool.h"
 
 namespace glpatrol {
 
@@ -23,7 +24,9 @@ class Fd {
   explicit Fd(int fd) : fd_(fd) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   int get() const { return fd_; }
 
  private:
@@ -36,7 +39,9 @@ class Dir {
   explicit Dir(DIR* d) : d_(d) {}
   Dir(const Dir&) = delete;
   Dir& operator=(const Dir&) = delete;
-  ~Dir() { if (d_) ::closedir(d_); }
+  ~Dir() {
+    if (d_) ::closedir(d_);
+  }
   DIR* get() const { return d_; }
 
  private:
@@ -59,32 +64,20 @@ const char* special_reason(mode_t m) {
 
 }  // namespace
 
-bool path_excluded(std::string_view path, const std::vector<std::string>& globs) {
-  if (globs.empty()) return false;
-  const std::string p(path);
-  for (const auto& g : globs) {
-    if (fnmatch(g.c_str(), p.c_str(), 0) == 0) return true;
-    for (std::size_t pos = p.find('/'); pos != std::string::npos; pos = p.find('/', pos + 1))
-      if (fnmatch(g.c_str(), p.c_str() + pos + 1, 0) == 0) return true;
-  }
-  return false;
-}
-
 Status check_roots(const std::vector<std::string>& roots) {
   for (const auto& r : roots) {
-    struct stat st{};
-    if (::lstat(r.c_str(), &st) != 0)
-      return Error::usage(r + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::lstat(r.c_str(), &st) != 0) return Error::usage(r + ": " + std::strerror(errno));
   }
   return Status::ok();
 }
 
 void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, ScanStats& stats,
-                const std::function<void(FileRef)>& emit) {
+                const std::function<void(FileRef)>& emit, const NameFn& on_name) {
   std::set<std::pair<dev_t, ino_t>> visited;  // directories entered, for loop detection
   std::vector<std::string> stack;
   for (const auto& root : roots) {
-    struct stat st{};
+    struct stat st {};
     // Roots named on the command line are followed even when they are symlinks.
     if (::stat(root.c_str(), &st) != 0) {
       stats.skip({root, "unreadable", std::strerror(errno), true});
@@ -93,7 +86,7 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
     if (S_ISDIR(st.st_mode)) {
       stack.push_back(root);
     } else if (S_ISREG(st.st_mode)) {
-      struct stat lst{};
+      struct stat lst {};
       const bool link = ::lstat(root.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
       emit({root, link});
     } else {
@@ -103,7 +96,7 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
   while (!stack.empty()) {
     const std::string dir = std::move(stack.back());
     stack.pop_back();
-    struct stat dst{};
+    struct stat dst {};
     if (::stat(dir.c_str(), &dst) == 0) {
       if (!visited.insert({dst.st_dev, dst.st_ino}).second) {
         stats.skip({dir, "symlink-loop", "directory already visited", false});
@@ -129,7 +122,7 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
       unsigned char type = e->d_type;
       mode_t mode = 0;
       if (type == DT_UNKNOWN) {
-        struct stat st{};
+        struct stat st {};
         if (::lstat(path.c_str(), &st) != 0) {
           stats.skip({path, "unreadable", std::strerror(errno), true});
           continue;
@@ -141,19 +134,23 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
         stats.skip({path, "excluded", "matches an exclude glob", false});
         continue;
       }
+      if (on_name) on_name(path, path.size() - std::strlen(name));
       if (type == DT_LNK) {
         if (!opts.follow_symlinks) {
           stats.skip({path, "symlink", "not followed (use --follow-symlinks)", false});
           continue;
         }
-        struct stat st{};
+        struct stat st {};
         if (::stat(path.c_str(), &st) != 0) {
           stats.skip({path, "broken-symlink", std::strerror(errno), false});
           continue;
         }
-        if (S_ISDIR(st.st_mode)) subdirs.push_back(std::move(path));
-        else if (S_ISREG(st.st_mode)) emit({std::move(path), true});
-        else stats.skip({path, special_reason(st.st_mode), "symlink to a special file", false});
+        if (S_ISDIR(st.st_mode))
+          subdirs.push_back(std::move(path));
+        else if (S_ISREG(st.st_mode))
+          emit({std::move(path), true});
+        else
+          stats.skip({path, special_reason(st.st_mode), "symlink to a special file", false});
         continue;
       }
       if (type == DT_DIR) {
@@ -165,7 +162,7 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
       } else if (type == DT_REG) {
         emit({std::move(path), false});
       } else {
-        struct stat st{};
+        struct stat st {};
         const mode_t m = mode ? mode : (::lstat(path.c_str(), &st) == 0 ? st.st_mode : S_IFIFO);
         stats.skip({path, special_reason(m), "not a regular file", false});
       }
@@ -175,72 +172,27 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
   }
 }
 
-Utf16Kind detect_utf16(std::string_view b) {
-  if (b.size() >= 2 && b[0] == '\xff' && b[1] == '\xfe') return Utf16Kind::LittleEndian;
-  if (b.size() >= 2 && b[0] == '\xfe' && b[1] == '\xff') return Utf16Kind::BigEndian;
-  // No BOM: mostly-ASCII UTF-16 has NUL in every other byte.
-  const std::size_t n = std::min<std::size_t>(b.size(), 4096) & ~std::size_t{1};
-  if (n < 64) return Utf16Kind::None;
-  // Text has no NUL at all: one vectorised memchr settles ~every file (the strided count
-  // below was 15% of a directory scan's user CPU). Same answer: no NUL means no parity wins.
-  if (std::memchr(b.data(), '\0', n) == nullptr) return Utf16Kind::None;
-  std::size_t even_nul = 0, odd_nul = 0;
-  for (std::size_t i = 0; i < n; i += 2) {
-    even_nul += b[i] == '\0';
-    odd_nul += b[i + 1] == '\0';
+char* FileScanner::buffer(std::size_t n) {
+  if (n > cap_) {
+    cap_ = std::max(n, cap_ * 2);
+    buf_ = std::make_unique_for_overwrite<char[]>(cap_);
   }
-  const std::size_t units = n / 2;
-  if (odd_nul * 10 >= units * 7 && even_nul * 20 <= units) return Utf16Kind::LittleEndian;
-  if (even_nul * 10 >= units * 7 && odd_nul * 20 <= units) return Utf16Kind::BigEndian;
-  return Utf16Kind::None;
+  return buf_.get();
 }
 
-std::string narrow_utf16(std::string_view b, Utf16Kind kind) {
-  std::string out;
-  if (kind == Utf16Kind::None) return out;
-  const std::size_t start = (b.size() >= 2 && ((b[0] == '\xff' && b[1] == '\xfe') ||
-                                               (b[0] == '\xfe' && b[1] == '\xff'))) ? 2 : 0;
-  out.reserve(b.size() / 2);
-  for (std::size_t i = start; i + 1 < b.size(); i += 2) {
-    const char lo = kind == Utf16Kind::LittleEndian ? b[i] : b[i + 1];
-    const char hi = kind == Utf16Kind::LittleEndian ? b[i + 1] : b[i];
-    // ASCII code units keep their byte; anything else becomes one non-token character, so
-    // positions stay one per code unit (lines and columns remain right).
-    out += (hi == '\0' && static_cast<unsigned char>(lo) < 0x80) ? lo : '\x01';
-  }
-  return out;
-}
-
-void scan_utf16(std::string_view content, FileScanState& st, const std::string& path,
-                const std::function<void(Finding)>& sink) {
-  const Utf16Kind kind = detect_utf16(content);
-  if (kind == Utf16Kind::None) return;
-  const std::string narrow = narrow_utf16(content, kind);
-  std::vector<LocatedMatch> found;
-  if (!st.matcher.scan(narrow, found)) return;
-  const std::uint64_t bom = content.size() - narrow.size() * 2 >= 2 ? 2 : 0;
-  for (const auto& m : found) {
-    Finding f = make_finding(st.matcher.db(), m);
-    f.path = path;
-    f.location_kind = "file";
-    f.offset = bom + 2 * m.match.start;
-    f.attributes.emplace_back("encoding", kind == Utf16Kind::LittleEndian ? "utf-16le" : "utf-16be");
-    sink(std::move(f));
-  }
-}
-
-void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
-               ScanStats& stats, const std::function<void(Finding)>& sink) {
+void FileScanner::scan(const FileRef& file, const FsOptions& opts, ScanStats& stats) {
   const std::string& path = file.path;
   const int nofollow = file.via_symlink ? 0 : O_NOFOLLOW;
   Fd fd(::open(path.c_str(), O_RDONLY | nofollow | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
     const int e = errno;
-    if (e == ELOOP) stats.skip({path, "symlink", "replaced by a symlink during the scan", false});
-    else stats.skip({path, "unreadable", std::strerror(e), true});
+    if (e == ELOOP)
+      stats.skip({path, "symlink", "replaced by a symlink during the scan", false});
+    else
+      stats.skip({path, "unreadable", std::strerror(e), true});
     return;
   }
-  struct stat sb{};
+  struct stat sb {};
   if (::fstat(fd.get(), &sb) != 0) {
     stats.skip({path, "unreadable", std::strerror(errno), true});
     return;
@@ -254,63 +206,41 @@ void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
     stats.skip({path, "size", std::to_string(size) + " bytes > --max-file-size", false});
     return;
   }
-  st.matches.clear();
+  Provenance where;
+  where.kind = SourceKind::File;
+  where.path = path;
   constexpr std::uint64_t kWholeFile = 16u << 20;
   std::uint64_t bytes = 0;
-  auto read_fd = [&](char* buf, std::size_t cap) -> long {
-    return static_cast<long>(::read(fd.get(), buf, cap));
-  };
   if (size <= kWholeFile) {
-    // Read whole. One byte more than fstat said tells whether the file grew meanwhile; a
-    // grown file is streamed from the bytes already read.
-    const std::size_t want = static_cast<std::size_t>(size) + 1;
-    char* data = st.buffer(want);
+    char* data = buffer(static_cast<std::size_t>(size));
     std::size_t got = 0;
-    bool error = false;
-    while (got < want) {
-      const ssize_t n = ::read(fd.get(), data + got, want - got);
+    while (got < size) {
+      const ssize_t n = ::read(fd.get(), data + got, static_cast<std::size_t>(size) - got);
       if (n < 0) {
         if (errno == EINTR) continue;
         stats.skip({path, "unreadable", std::strerror(errno), true});
-        error = true;
-        break;
+        return;
       }
-      if (n == 0) break;
+      if (n == 0) break;  // shrank since fstat: scan what is there
       got += static_cast<std::size_t>(n);
     }
-    if (error) return;
-    if (got == want) {
-      // Grew since fstat: stream the rest with the already-read prefix first.
-      std::size_t pos = 0;
-      const std::string prefix(data, got);
-      auto r = st.matcher.scan_stream(
-          [&](char* out, std::size_t cap) -> long {
-            if (pos < prefix.size()) {
-              const std::size_t n = std::min(cap, prefix.size() - pos);
-              std::memcpy(out, prefix.data() + pos, n);
-              pos += n;
-              return static_cast<long>(n);
-            }
-            return read_fd(out, cap);
-          },
-          st.matches);
-      if (!r) {
-        stats.skip({path, "unreadable", r.error().message, true});
-        return;
-      }
-      bytes = *r;
-    } else {
-      const std::string_view content(data, got);
-      auto s = st.matcher.scan(content, st.matches);
-      if (!s) {
-        stats.skip({path, "scan-error", s.error().message, true});
-        return;
-      }
-      bytes = got;
-      scan_utf16(content, st, path, sink);
+    if (auto s = step_.scan(std::string_view(data, got), where); !s) {
+      stats.skip({path, "scan-error", s.error().message, true});
+      return;
     }
+    bytes = got;
   } else {
-    auto r = st.matcher.scan_stream(read_fd, st.matches);
+    // The size seen at open bounds the read: a file appended to while it is scanned (a log)
+    // is a snapshot, not an endless stream.
+    std::uint64_t left = size;
+    auto r = step_.scan_stream(
+        [&](char* buf, std::size_t cap) -> long {
+          if (left == 0) return 0;
+          const long n = static_cast<long>(::read(fd.get(), buf, std::min<std::uint64_t>(cap, left)));
+          if (n > 0) left -= static_cast<std::uint64_t>(n);
+          return n;
+        },
+        where);
     if (!r) {
       stats.skip({path, "unreadable", r.error().message, true});
       return;
@@ -320,12 +250,98 @@ void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
   stats.files.fetch_add(1, std::memory_order_relaxed);
   stats.blobs.fetch_add(1, std::memory_order_relaxed);
   stats.bytes.fetch_add(bytes, std::memory_order_relaxed);
-  for (const auto& m : st.matches) {
-    Finding f = make_finding(st.matcher.db(), m);
-    f.path = path;
-    f.location_kind = "file";
-    sink(std::move(f));
+}
+
+Status FsSource::scan(ScanContext& ctx) {
+  if (auto s = check_roots(roots_); !s) return s;
+  // Steps are created up front so that an allocation failure is one error, not N.
+  std::vector<std::unique_ptr<FileScanner>> scanners;
+  for (unsigned i = 0; i < ctx.jobs(); ++i) {
+    auto step = ctx.make_step();
+    if (!step) return step.error();
+    scanners.push_back(std::make_unique<FileScanner>(std::move(*step)));
   }
+  std::size_t next = 0;
+  WorkPool<FileScanner> pool(
+      ctx.jobs(), [&] { return std::move(scanners[next++]); }, 4096);
+  // Files go to the workers in batches: one queue operation per 32 files instead of per
+  // file (the per-file futex traffic cost more than reading small files).
+  constexpr std::size_t kBatch = 32;
+  auto batch = std::make_shared<std::vector<FileRef>>();
+  auto flush = [&] {
+    if (batch->empty()) return;
+    pool.push([this, &ctx, files = std::move(batch)](FileScanner& fs) {
+      for (const FileRef& f : *files) fs.scan(f, opts_, ctx.stats);
+    });
+    batch = std::make_shared<std::vector<FileRef>>();
+  };
+  // Entry names are scanned on the walking thread, with a step of its own.
+  auto names = ctx.make_step();
+  if (!names) return names.error();
+  walk_paths(
+      roots_, opts_, ctx.stats,
+      [&](FileRef file) {
+        batch->push_back(std::move(file));
+        if (batch->size() == kBatch) flush();
+      },
+      [&](const std::string& path, std::size_t name_at) {
+        Provenance where;
+        where.kind = SourceKind::Path;
+        where.path = path;
+        (void)names->scan(std::string_view(path).substr(name_at), where);
+      });
+  flush();
+  pool.finish();
+  return Status::ok();
+}
+
+Status StdinSource::scan(ScanContext& ctx) {
+  auto step = ctx.make_step();
+  if (!step) return step.error();
+  Provenance where;
+  where.kind = SourceKind::Stdin;
+  where.path = "<stdin>";
+  auto r = step->scan_stream(
+      [](char* buf, std::size_t cap) -> long { return static_cast<long>(::read(STDIN_FILENO, buf, cap)); },
+      where);
+  if (!r) {
+    ctx.stats.skip({"<stdin>", "unreadable", r.error().message, true});
+    return Status::ok();
+  }
+  ctx.stats.files.fetch_add(1);
+  ctx.stats.blobs.fetch_add(1);
+  ctx.stats.bytes.fetch_add(*r);
+  return Status::ok();
+}
+
+Status MessageFileSource::scan(ScanContext& ctx) {
+  constexpr std::uint64_t kMaxMessage = 16u << 20;
+  auto text = read_regular_file(path_, kMaxMessage, "commit message file");
+  if (!text) {
+    ctx.stats.skip({path_, "unreadable", text.error().message, true});
+    return Status::ok();
+  }
+  std::string_view msg = *text;
+  // git's cut line (wt-status.c cut_line): the line itself and everything after it.
+  constexpr std::string_view kScissors = " ------------------------ >8 ------------------------\n";
+  for (std::size_t at = 0; (at = msg.find(kScissors, at)) != std::string_view::npos; ++at) {
+    if (at >= 1 && (at == 1 || msg[at - 2] == '\n')) {  // "<comment char><scissors>" at a line start
+      msg = msg.substr(0, at - 1);
+      break;
+    }
+  }
+  auto step = ctx.make_step();
+  if (!step) return step.error();
+  Provenance where;
+  where.kind = SourceKind::CommitMessage;
+  where.path = pseudo_path(SourceKind::CommitMessage, "pending");
+  if (auto st = step->scan(msg, where); !st) {
+    ctx.stats.skip({path_, "scan-error", st.error().message, true});
+    return Status::ok();
+  }
+  ctx.stats.files.fetch_add(1);
+  ctx.stats.bytes.fetch_add(msg.size());
+  return Status::ok();
 }
 
 }  // namespace glpatrol

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "common/error.h"
-#include "findings/finding.h"
+#include "common/glob.h"
 #include "findings/stats.h"
-#include "matcher/matcher.h"
+#include "scan/context.h"
 
 namespace glpatrol {
 
@@ -38,49 +38,64 @@ struct FileRef {
 
 /// Walks `roots` and calls `emit` for every regular file to scan. Roots named explicitly are
 /// followed even when they are symlinks. Iterative (no recursion depth limit), one directory
-/// handle open at a time.
+/// handle open at a time. `on_name`, when set, sees every entry the walk finds below the roots
+/// (files, directories, symlinks, special files; not excluded ones), with the offset of the
+/// entry's own name in its path: names are content too (a token in a file name).
+using NameFn = std::function<void(const std::string& path, std::size_t name_at)>;
 void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, ScanStats& stats,
-                const std::function<void(FileRef)>& emit);
+                const std::function<void(FileRef)>& emit, const NameFn& on_name = nullptr);
 
-/// Per-thread state for scanning files.
-struct FileScanState {
-  explicit FileScanState(Matcher m) : matcher(std::move(m)) {}
-  Matcher matcher;
-  std::vector<LocatedMatch> matches;
+/// Per-thread state for scanning files: the scan step and a reusable read buffer.
+class FileScanner {
+ public:
+  explicit FileScanner(ScanStep step) : step_(std::move(step)) {}
 
-  /// A read buffer of at least `n` bytes, reused across files and never zero-filled (a
-  /// std::string resize would memset every file's size before reading it).
-  char* buffer(std::size_t n) {
-    if (n > cap_) {
-      cap_ = std::max(n, cap_ * 2);
-      buf_ = std::make_unique_for_overwrite<char[]>(cap_);
-    }
-    return buf_.get();
-  }
+  /// Opens (O_NONBLOCK; O_NOFOLLOW unless `file.via_symlink`), checks it is a regular file
+  /// after opening (no TOCTOU), and scans at most the size fstat reported at open (a file
+  /// appended to meanwhile is not read without bound): small files in one block, large files
+  /// streamed in chunks. Read errors are recorded as skips.
+  void scan(const FileRef& file, const FsOptions& opts, ScanStats& stats);
 
  private:
+  /// A read buffer of at least `n` bytes, reused across files and never zero-filled (a
+  /// std::string resize would memset every file's size before reading it).
+  char* buffer(std::size_t n);
+
+  ScanStep step_;
   std::unique_ptr<char[]> buf_;
   std::size_t cap_ = 0;
 };
 
-/// Opens (O_NONBLOCK; O_NOFOLLOW unless `file.via_symlink`), checks it is a regular file after
-/// opening (no TOCTOU), reads and scans it; small files in one block, large files streamed in
-/// chunks. Read errors are recorded as skips.
-void scan_file(const FileRef& file, const FsOptions& opts, FileScanState& st,
-               ScanStats& stats, const std::function<void(Finding)>& sink);
+/// `glpatrol dir PATH...`: the files under the roots, on ctx.jobs() workers.
+class FsSource final : public Source {
+ public:
+  FsSource(std::vector<std::string> roots, FsOptions opts)
+      : roots_(std::move(roots)), opts_(std::move(opts)) {}
+  Status scan(ScanContext& ctx) override;
 
-/// UTF-16 text (Windows tools, PowerShell output) holds tokens as every other byte. Files that
-/// start with a UTF-16 BOM, or whose first 4 KiB have NUL in ~every other byte, are also scanned
-/// narrowed to one byte per code unit (non-ASCII units become \x01); findings carry the
-/// attribute encoding=utf-16le/utf-16be and the byte offset in the original file.
-enum class Utf16Kind { None, LittleEndian, BigEndian };
-Utf16Kind detect_utf16(std::string_view bytes);
-std::string narrow_utf16(std::string_view bytes, Utf16Kind kind);
-/// Scans the narrowed form of `content` when it is UTF-16; no-op otherwise.
-void scan_utf16(std::string_view content, FileScanState& st, const std::string& path,
-                const std::function<void(Finding)>& sink);
+ private:
+  std::vector<std::string> roots_;
+  FsOptions opts_;
+};
 
-/// True when `path` matches one of `globs` (whole path or any '/'-suffix of it).
-bool path_excluded(std::string_view path, const std::vector<std::string>& globs);
+/// `glpatrol commit-msg FILE` (the commit-msg hook): the message git is about to record, read
+/// from the file git passes. Like git, everything from the scissors line
+/// ("# ------------------------ >8 ------------------------", the diff `git commit -v` appends)
+/// on is not part of the message. The place is the pseudo-path "commit-message/pending" (the
+/// commit has no id yet). At most 16 MiB: a larger message file is a fault, never clean.
+class MessageFileSource final : public Source {
+ public:
+  explicit MessageFileSource(std::string path) : path_(std::move(path)) {}
+  Status scan(ScanContext& ctx) override;
+
+ private:
+  std::string path_;
+};
+
+/// `glpatrol stdin`: standard input, streamed (any size, bounded memory).
+class StdinSource final : public Source {
+ public:
+  Status scan(ScanContext& ctx) override;
+};
 
 }  // namespace glpatrol

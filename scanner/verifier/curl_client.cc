@@ -13,6 +13,7 @@
 #include <mutex>
 #include <vector>
 
+#include "glpatrol_version.h"
 #include "verifier/http_client.h"
 
 namespace glpatrol {
@@ -83,6 +84,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a proxy CONNECT or 1xx)
     s->resp.retry_after.reset();
     s->resp.content_type.clear();
+    s->resp.next_page.clear();
     return len;
   }
   const auto colon = line.find(':');
@@ -91,6 +93,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (name == "retry-after") s->resp.retry_after = trim(line.substr(colon + 1));
   if (name == "content-type") s->resp.content_type = trim(line.substr(colon + 1));
+  if (name == "x-next-page") s->resp.next_page = trim(line.substr(colon + 1));
   return len;
 }
 
@@ -118,8 +121,7 @@ class CurlClient final : public HttpClient {
     const std::string sch = scheme.p;
     const char* protocols = "https";
     if (sch == "http") {
-      if (!is_loopback_host(host.p))
-        return Error::usage("plain HTTP is only allowed to loopback addresses");
+      if (!is_loopback_host(host.p)) return Error::usage("plain HTTP is only allowed to loopback addresses");
       protocols = "http";
     } else if (sch != "https") {
       return Error::usage("only https URLs are allowed");
@@ -142,8 +144,7 @@ class CurlClient final : public HttpClient {
     };
     for (const auto& [k, v] : req.headers)
       if (!add_header(k + ": " + v)) return net("out of memory");
-    if (!add_header("Accept: application/json") || !add_header("Expect:"))
-      return net("out of memory");
+    if (!add_header("Accept: application/json") || !add_header("Expect:")) return net("out of memory");
 
     Sink sink;
     sink.cap = opts_.max_body;
@@ -163,8 +164,8 @@ class CurlClient final : public HttpClient {
     set(curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https"));
     set(curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L));  // a 3xx is an answer, never followed
     set(curl_easy_setopt(c, CURLOPT_MAXREDIRS, 0L));
-    set(curl_easy_setopt(c, CURLOPT_VERBOSE, 0L));          // never: it would print headers
-    set(curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L));         // threads + timeouts
+    set(curl_easy_setopt(c, CURLOPT_VERBOSE, 0L));   // never: it would print headers
+    set(curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L));  // threads + timeouts
     set(curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L));
     set(curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms));
     set(curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms));
@@ -174,7 +175,7 @@ class CurlClient final : public HttpClient {
     // Our headers (the token) go to the origin only, never to a proxy's CONNECT.
     set(curl_easy_setopt(c, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE));
     set(curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get()));
-    set(curl_easy_setopt(c, CURLOPT_USERAGENT, "glpatrol/0.1.0 (+token verification)"));
+    set(curl_easy_setopt(c, CURLOPT_USERAGENT, "glpatrol/" GLPATROL_VERSION " (+token verification)"));
     set(curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(opts_.max_body)));
     set(curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body));
     set(curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink));
@@ -187,6 +188,10 @@ class CurlClient final : public HttpClient {
       set(curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size())));
       set(curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, req.body.c_str()));
     } else if (req.method == "DELETE") {
+      if (!req.body.empty()) {  // DELETE /admin/token carries the token in its body
+        set(curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size())));
+        set(curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, req.body.c_str()));
+      }
       set(curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE"));
     } else {
       return Error::internal("unsupported HTTP method");

@@ -22,16 +22,17 @@ struct HttpRequest {
   std::string method = "GET";  ///< GET | POST | DELETE
   std::string url;             ///< absolute; never contains a secret
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;            ///< POST only (form encoded)
+  std::string body;                          ///< POST only (form encoded)
   std::chrono::milliseconds timeout{10000};  ///< whole request, connect included
 };
 
 struct HttpResponse {
   long status = 0;
-  std::string body;                     ///< at most the client's body cap
-  bool truncated = false;               ///< the body was longer than the cap
+  std::string body;                        ///< at most the client's body cap
+  bool truncated = false;                  ///< the body was longer than the cap
   std::optional<std::string> retry_after;  ///< raw Retry-After header value
   std::string content_type;
+  std::string next_page;  ///< X-Next-Page (GitLab offset pagination); empty on the last page
 };
 
 class HttpClient {
@@ -43,8 +44,8 @@ class HttpClient {
 };
 
 struct CurlClientOptions {
-  std::string ca_bundle;                 ///< extra CA file (PEM); empty = system store
-  std::size_t max_body = 64 * 1024;      ///< response body cap
+  std::string ca_bundle;             ///< extra CA file (PEM); empty = system store
+  std::size_t max_body = 64 * 1024;  ///< response body cap
   std::chrono::milliseconds connect_timeout{5000};
 };
 

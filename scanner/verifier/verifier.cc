@@ -1,6 +1,9 @@
 // GitLab token verification: which request each token kind gets, how every answer maps to a
 // status, and the risk assessment. See verifier.h for the safety contract.
+#include "common/echo.h"
+#include "common/encoding.h"
 #include "common/time.h"
+#include "verifier/json_fields.h"
 #include "verifier/verifier.h"
 
 #include <nlohmann/json.hpp>
@@ -18,6 +21,7 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
 constexpr auto kDay = std::chrono::hours(24);
+constexpr auto kMinRequestTime = std::chrono::milliseconds(100);  ///< see Verifier::send
 constexpr int kRotateDays = 90;
 constexpr int kUnusedDays = 90;
 constexpr int kMaxLifetimeDays = 365;
@@ -27,53 +31,43 @@ std::string lower(std::string s) {
   return s;
 }
 
-/// Parses GitLab's timestamps: "2026-01-02", "2026-01-02T03:04:05.678Z", "...+01:00".
+/// GitLab's timestamps ("2026-01-02", "2026-01-02T03:04:05.678Z", "...+01:00"): the one ISO 8601
+/// parser in common/time.h.
 std::optional<std::chrono::system_clock::time_point> parse_time(const std::string& s) {
-  std::tm tm{};
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d", &y, &mo, &d) != 3) return std::nullopt;
-  long offset = 0;
-  if (s.size() > 10 && (s[10] == 'T' || s[10] == ' ')) {
-    if (std::sscanf(s.c_str() + 11, "%2d:%2d:%2d", &h, &mi, &se) < 2) return std::nullopt;
-    std::size_t i = 11;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == ':' || s[i] == '.')) ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-      int oh = 0, om = 0;
-      if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) >= 1)
-        offset = (s[i] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
-    }
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
-  const std::time_t t = timegm(&tm);
-  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(t - offset);
+  const auto t = parse_iso8601(s);
+  if (!t) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::seconds(*t));
 }
 
-/// Retry-After: delta-seconds or an HTTP-date.
+}  // namespace
+
 std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& v,
                                                            std::chrono::system_clock::time_point now) {
+  // The server's value is clamped to a day before any arithmetic: a year-9999 date or a
+  // 30-digit delta must not overflow (the caller refuses any wait beyond its own budget).
+  constexpr std::chrono::milliseconds kCap = std::chrono::hours(24);
   if (v.empty()) return std::nullopt;
   if (std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    if (v.size() > 9) return std::chrono::milliseconds(std::chrono::hours(24 * 365));
-    return std::chrono::seconds(std::stol(v));
+    if (v.size() > 9) return kCap;
+    return std::min<std::chrono::milliseconds>(std::chrono::seconds(std::stol(v)), kCap);
   }
   std::tm tm{};
-  if (strptime(v.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) == nullptr) return std::nullopt;
-  const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  if (at <= now) return 0ms;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
+  const char* end = strptime(v.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  // Compare calendar fields with the cap before converting: timegm of year 9999 fits a 64-bit
+  // time_t, but the difference in milliseconds would not fit a signed 64-bit count.
+  const std::time_t at = timegm(&tm);
+  if (at == static_cast<std::time_t>(-1)) return std::nullopt;
+  const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const std::int64_t delta_s = static_cast<std::int64_t>(at) - now_s;
+  if (delta_s <= 0) return 0ms;
+  if (delta_s >= std::chrono::duration_cast<std::chrono::seconds>(kCap).count()) return kCap;
+  return std::chrono::milliseconds(delta_s * 1000);
 }
 
-std::optional<std::string> opt_string(const Json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
+namespace {
+
+using json_fields::opt_string;
 
 std::optional<Json> parse_object(const HttpResponse& r) {
   Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
@@ -84,35 +78,20 @@ std::optional<Json> parse_object(const HttpResponse& r) {
 /// Scope tiers (docs/gitlab-tokens.md 4.1, our proposal).
 bool is_admin_scope(const std::string& s) { return s == "sudo" || s == "admin_mode"; }
 bool is_broad_scope(const std::string& s) {
-  static const char* const kBroad[] = {"api", "write_repository", "write_registry",
-                                       "write_virtual_registry", "create_runner", "manage_runner",
-                                       "k8s_proxy", "self_rotate", "write_observability"};
+  static const char* const kBroad[] = {
+      "api",           "write_repository", "write_registry", "write_virtual_registry", "create_runner",
+      "manage_runner", "k8s_proxy",        "self_rotate",    "write_observability"};
   if (is_admin_scope(s)) return true;
   return std::any_of(std::begin(kBroad), std::end(kBroad), [&](const char* b) { return s == b; });
 }
 bool is_low_scope(const std::string& s) {
-  return s == "read_user" || s == "read_service_ping" || s == "read_observability" ||
-         s == "openid" || s == "profile" || s == "email";
+  return s == "read_user" || s == "read_service_ping" || s == "read_observability" || s == "openid" ||
+         s == "profile" || s == "email";
 }
 bool may_read_user(const std::vector<std::string>& scopes) {
   return std::any_of(scopes.begin(), scopes.end(), [](const std::string& s) {
     return s == "api" || s == "read_api" || s == "read_user" || s == "sudo";
   });
-}
-
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::string attr(const TokenQuery& q, const std::string& key) {
@@ -133,7 +112,9 @@ std::string issuer_host(std::string iss) {
   return lower(iss);
 }
 
-bool contains(const std::string& hay, const char* needle) { return lower(hay).find(needle) != std::string::npos; }
+bool contains(const std::string& hay, const char* needle) {
+  return lower(hay).find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -141,11 +122,20 @@ bool contains(const std::string& hay, const char* needle) { return lower(hay).fi
 // Hosts
 
 Result<GitLabHost> parse_gitlab_url(const std::string& url) {
+  // A token pasted in place of the URL must never reach a resolver, a report or a log: refused
+  // first, and the message does not repeat the value.
+  if (contains_token_shaped(url))
+    return Error::usage(
+        "GitLab URL looks like it contains a token; give only the instance's address "
+        "(the value is not shown)");
   const std::string l = lower(url);
   std::string scheme;
-  if (l.rfind("https://", 0) == 0) scheme = "https";
-  else if (l.rfind("http://", 0) == 0) scheme = "http";
-  else return Error::usage("GitLab URL must start with https://");
+  if (l.rfind("https://", 0) == 0)
+    scheme = "https";
+  else if (l.rfind("http://", 0) == 0)
+    scheme = "http";
+  else
+    return Error::usage("GitLab URL must start with https://");
   std::string rest = url.substr(scheme.size() + 3);
   if (rest.find_first_of("?#") != std::string::npos)
     return Error::usage("GitLab URL must not have a query or fragment");
@@ -225,7 +215,7 @@ Result<std::vector<GitLabHost>> resolve_gitlab_hosts(
 
 std::string scrub_secret(std::string text, const std::string& secret) {
   if (secret.empty()) return text;
-  for (const std::string& needle : {secret, url_encode(secret)}) {
+  for (const std::string& needle : {secret, percent_encode(secret)}) {
     std::size_t pos = 0;
     while ((pos = text.find(needle, pos)) != std::string::npos) {
       text.replace(pos, needle.size(), "[REDACTED]");
@@ -332,8 +322,27 @@ Verification Verifier::verify(const TokenQuery& q) {
       return it->second;
     }
   }
-  Verification v = verify_uncached(q);
-  v.reason = scrub_secret(v.reason, q.secret);
+  if (opts_.disk_cache && !opts_.reach)
+    if (auto hit = opts_.disk_cache->get(q.secret_sha256, clock_.wall())) {
+      ++cache_hits_;
+      Verification v = std::move(*hit);
+      assess_risk(v, q.severity, clock_.wall());
+      if (q.verify_kind == "session" && v.status == "active") v.severity_override = Severity::Critical;
+      std::lock_guard<std::mutex> lock(mu_);
+      return cache_.emplace(q.secret_sha256, std::move(v)).first->second;
+    }
+  // Verification never changes the outcome of a scan: whatever an answer holds (wrong JSON
+  // types, a value out of range), any exception while reading it makes this token unknown.
+  Verification v;
+  try {
+    v = verify_uncached(q);
+  } catch (const std::exception& e) {
+    v = base(GitLabHost{});
+    v.status = "unknown";
+    v.reason = std::string("unexpected answer (") + e.what() + ")";
+  }
+  v.reason = scrub_secret(scrub_secret(v.reason, q.secret), opts_.admin_token);
+  if (opts_.disk_cache && !opts_.reach) opts_.disk_cache->put(q.secret_sha256, v);
   assess_risk(v, q.severity, clock_.wall());
   // A live session cookie is the user's whole signed-in session, whatever token scopes exist.
   if (q.verify_kind == "session" && v.status == "active") v.severity_override = Severity::Critical;
@@ -351,13 +360,23 @@ Verification Verifier::verify_uncached(const TokenQuery& q) {
     v.reason = std::move(reason);
     return v;
   };
+  std::string admin_note;
+  // PAT-family tokens keep their own self endpoint (it says more: owner, reach); every other
+  // kind is identified with the administrator's token when one is given.
+  if (!opts_.admin_token.empty() && !opts_.hosts.empty() && !kind.empty() && kind != "pat")
+    if (auto v = verify_with_admin_api(q, admin_note)) return *v;
+  if (!admin_note.empty() && (kind.rfind("none:", 0) == 0 || kind == "none"))
+    return unverifiable((kind == "none" ? std::string("no verifier for this token kind") : kind.substr(5)) +
+                        "; " + admin_note);
   if (kind.rfind("none:", 0) == 0) return unverifiable(kind.substr(5));
   if (kind.empty() || kind == "none") return unverifiable("no verifier for this token kind");
   if (kind == "runner-registration")
-    return unverifiable("no side-effect-free check: a registration token can only be used to register a runner");
+    return unverifiable(
+        "no side-effect-free check: a registration token can only be used to register a runner");
   if (kind == "runner" && !opts_.verify_runners)
-    return unverifiable("runner tokens are checked only with --verify-runners, because "
-                        "POST /runners/verify updates the runner's last-contact time");
+    return unverifiable(
+        "runner tokens are checked only with --verify-runners, because "
+        "POST /runners/verify updates the runner's last-contact time");
   if (kind != "pat" && kind != "job" && kind != "session" && kind != "runner")
     return unverifiable("no verifier for kind '" + kind + "'");
 
@@ -368,8 +387,9 @@ Verification Verifier::verify_uncached(const TokenQuery& q) {
     // A JWT job token names its issuer. It is only ever sent to a configured host with that
     // name: the issuer from scanned content never chooses where a request goes.
     const std::string ih = issuer_host(iss);
-    hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const GitLabHost* h) { return h->host != ih; }),
-                hosts.end());
+    hosts.erase(
+        std::remove_if(hosts.begin(), hosts.end(), [&](const GitLabHost* h) { return h->host != ih; }),
+        hosts.end());
     if (hosts.empty()) {
       Verification v = base(none);
       v.status = "unknown";
@@ -382,15 +402,16 @@ Verification Verifier::verify_uncached(const TokenQuery& q) {
       opts_.hosts.front().from_default) {
     Verification v = base(opts_.hosts.front());
     v.status = "unknown";
-    v.reason = "not verifiable against gitlab.com: the token carries a self-managed instance's "
-               "custom prefix (pass --gitlab-url for that instance)";
+    v.reason =
+        "not verifiable against gitlab.com: the token carries a self-managed instance's "
+        "custom prefix (pass --gitlab-url for that instance)";
     return v;
   }
 
   std::optional<Verification> first_unknown, first_invalid;
   std::size_t invalid_hosts = 0;
   for (const GitLabHost* h : hosts) {
-    if (remaining() <= 0ms) {
+    if (remaining() < kMinRequestTime) {
       budget_exhausted_ = true;
       Verification v = base(*h);
       v.status = "unknown";
@@ -419,10 +440,39 @@ Verification Verifier::verify_uncached(const TokenQuery& q) {
   } else if (hosts.size() > 1) {
     v.reason = "rejected by all " + std::to_string(hosts.size()) + " configured hosts";
   } else if (hosts.front()->from_default && v.reason.empty()) {
-    v.reason = "rejected by gitlab.com (a token of a self-managed GitLab is only known there: "
-               "--gitlab-url)";
+    v.reason =
+        "rejected by gitlab.com (a token of a self-managed GitLab is only known there: "
+        "--gitlab-url)";
   }
   return v;
+}
+
+std::optional<Verification> Verifier::verify_with_admin_api(const TokenQuery& q, std::string& note) {
+  if (admin_api_off_) return std::nullopt;
+  const GitLabHost& h = opts_.hosts.front();
+  if (remaining() < kMinRequestTime) return std::nullopt;
+  ++requests_;
+  const AdminTokenAnswer a = admin_token_call(*http_, h, opts_.admin_token, q.secret, "POST",
+                                              std::min(opts_.request_timeout, remaining()));
+  if (a.status == 200) {
+    Verification v = base(h);
+    if (apply_admin_token_info(a.body, clock_.wall(), v)) return v;
+    note = "the token information API gave an unexpected answer";
+    return std::nullopt;
+  }
+  if (a.status == 0) {
+    note = "the token information API could not be reached";
+  } else if (a.status == 404) {
+    // GitLab answers 404 both for an unknown token and where the API does not exist.
+    note = "the token information API does not know it (HTTP 404: unknown token, or GitLab before 17.5)";
+  } else if (a.status == 422) {
+    note = "the token information API cannot identify this kind (HTTP 422)";
+  } else {
+    admin_api_off_ = true;  // 401/403: not an administrator, or the API is disabled
+    note =
+        "the token information API refused the administrator token (HTTP " + std::to_string(a.status) + ")";
+  }
+  return std::nullopt;
 }
 
 Verification Verifier::verify_on_host(const TokenQuery& q, const GitLabHost& h) {
@@ -436,7 +486,9 @@ Verification Verifier::verify_on_host(const TokenQuery& q, const GitLabHost& h) 
 Verifier::Outcome Verifier::send(HttpRequest req, const std::string& secret) {
   for (int attempt = 0;; ++attempt) {
     const auto rem = remaining();
-    if (rem <= 0ms) {
+    // A request with only a few milliseconds left cannot get an answer (TLS alone takes
+    // longer); starting it would only hand the server a token for nothing.
+    if (rem < kMinRequestTime) {
       budget_exhausted_ = true;
       return {std::nullopt, "verification time budget exhausted"};
     }
@@ -457,8 +509,8 @@ Verifier::Outcome Verifier::send(HttpRequest req, const std::string& secret) {
 }
 
 std::optional<HttpResponse> Verifier::get(const GitLabHost& h, const std::string& path,
-                                          std::pair<std::string, std::string> auth,
-                                          const std::string& secret, Verification& v) {
+                                          std::pair<std::string, std::string> auth, const std::string& secret,
+                                          Verification& v) {
   HttpRequest req;
   req.url = h.base + path;
   req.headers = {std::move(auth)};
@@ -548,20 +600,59 @@ Verification Verifier::verify_pat(const TokenQuery& q, const GitLabHost& h) {
     auto j = expect_object(r, "scopes", "token", v);
     if (!j) return v;
     v.token_name = opt_string(*j, "name").value_or("");
+    // Fine-grained tokens answer `granular: true` and `granular_scopes`; their `scopes` is a
+    // placeholder ("granular"), never reported as the token's scopes.
+    bool granular = false;
+    if (auto it = j->find("granular"); it != j->end() && it->is_boolean()) granular = it->get<bool>();
+    if (auto it = j->find("granular_scopes"); it != j->end() && it->is_array()) {
+      granular = true;
+      for (const auto& g : *it) {
+        if (!g.is_object()) continue;
+        std::string where = opt_string(g, "access").value_or("unknown access");
+        for (const char* k : {"project_id", "group_id"})
+          if (auto id = g.find(k); id != g.end() && id->is_number_integer())
+            where += std::string(", ") + (k[0] == 'p' ? "project " : "group ") +
+                     std::to_string(id->get<std::int64_t>());
+        if (auto perms = g.find("permissions"); perms != g.end() && perms->is_array())
+          for (const auto& p : *perms)
+            if (p.is_string()) v.granular_scopes.push_back(p.get<std::string>() + " (" + where + ")");
+      }
+      if (v.granular_scopes.empty()) v.granular_scopes.emplace_back("(no permissions listed)");
+    }
     if (auto it = j->find("scopes"); it->is_array())
       for (const auto& s : *it)
-        if (s.is_string()) v.scopes.push_back(s.get<std::string>());
+        if (s.is_string() && !(granular && s.get<std::string>() == "granular"))
+          v.scopes.push_back(s.get<std::string>());
+    if (granular && v.granular_scopes.empty())
+      v.granular_scopes.emplace_back("(fine-grained; permissions not listed)");
     v.created_at = opt_string(*j, "created_at");
     v.expires_at = opt_string(*j, "expires_at");
     v.last_used_at = opt_string(*j, "last_used_at");
     if (auto it = j->find("user_id"); it != j->end() && it->is_number_integer())
       v.user_id = it->get<std::int64_t>();
-    const bool active = j->value("active", true);
-    if (!active) {
-      v.status = j->value("revoked", false) ? "revoked" : j->value("expired", false) ? "expired" : "revoked";
+    if (auto it = j->find("id"); it != j->end() && it->is_number_integer())
+      v.token_id = it->get<std::int64_t>();
+    // The fields that decide the status must be booleans (absent or null: their default).
+    // Anything else proves nothing: unknown, never an exception (json::value would throw).
+    auto flag = [&j](const char* key, bool absent) -> std::optional<bool> {
+      auto it = j->find(key);
+      if (it == j->end() || it->is_null()) return absent;
+      if (!it->is_boolean()) return std::nullopt;
+      return it->get<bool>();
+    };
+    const auto active = flag("active", true), revoked = flag("revoked", false),
+               expired = flag("expired", false);
+    if (!active || !revoked || !expired) {
+      v.status = "unknown";
+      v.reason = "unexpected answer (HTTP 200 where 'active', 'revoked' or 'expired' is not a boolean)";
+      return v;
+    }
+    if (!*active) {
+      v.status = *revoked ? "revoked" : *expired ? "expired" : "revoked";
       return v;
     }
     v.status = "active";
+    if (opts_.reach) fill_reach(q, h, auth, v);
     if (may_read_user(v.scopes)) {
       // Owner details: a second read-only request, only when the scopes allow it.
       HttpRequest ureq;
@@ -571,9 +662,11 @@ Verification Verifier::verify_pat(const TokenQuery& q, const GitLabHost& h) {
       if (u.resp && u.resp->status == 200 && !u.resp->truncated) {
         if (auto uj = parse_object(*u.resp)) {
           v.username = opt_string(*uj, "username");
-          if (auto it = uj->find("is_admin"); it != uj->end() && it->is_boolean()) v.is_admin = it->get<bool>();
+          if (auto it = uj->find("is_admin"); it != uj->end() && it->is_boolean())
+            v.is_admin = it->get<bool>();
           if (!v.user_id)
-            if (auto it = uj->find("id"); it != uj->end() && it->is_number_integer()) v.user_id = it->get<std::int64_t>();
+            if (auto it = uj->find("id"); it != uj->end() && it->is_number_integer())
+              v.user_id = it->get<std::int64_t>();
         }
       }
     }
@@ -634,7 +727,8 @@ Verification Verifier::verify_job(const TokenQuery& q, const GitLabHost& h) {
     v.status = "active";
     v.reason = "its CI/CD job is still running";
     if (auto u = j->find("user"); u != j->end() && u->is_object()) {
-      if (auto it = u->find("id"); it != u->end() && it->is_number_integer()) v.user_id = it->get<std::int64_t>();
+      if (auto it = u->find("id"); it != u->end() && it->is_number_integer())
+        v.user_id = it->get<std::int64_t>();
       v.username = opt_string(*u, "username");
     }
     return v;
@@ -653,7 +747,7 @@ Verification Verifier::verify_runner(const TokenQuery& q, const GitLabHost& h) {
   req.method = "POST";
   req.url = h.base + "/api/v4/runners/verify";
   req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-  req.body = "token=" + url_encode(q.secret);
+  req.body = "token=" + percent_encode(q.secret);
   Verification v = base(h);
   const auto resp = call(req, q.secret, v);
   if (!resp) return v;
@@ -673,38 +767,6 @@ Verification Verifier::verify_runner(const TokenQuery& q, const GitLabHost& h) {
   }
   classify_other(v, r);
   return v;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Revocation
-
-RevokeResult revoke_personal_token(HttpClient& http, const GitLabHost& host, const std::string& secret,
-                                   std::chrono::milliseconds timeout) {
-  RevokeResult out;
-  out.host = host.base;
-  HttpRequest req;
-  req.method = "DELETE";
-  req.url = host.base + "/api/v4/personal_access_tokens/self";
-  req.headers = {{"Authorization", "Bearer " + secret}};
-  req.timeout = timeout;
-  auto r = http.send(req);
-  if (!r) {
-    out.outcome = "failed";
-    out.detail = scrub_secret(r.error().message, secret);
-    return out;
-  }
-  if (r->status == 204 || r->status == 200) {
-    out.outcome = "revoked";
-  } else if (r->status == 401) {
-    out.outcome = "not-active";
-    out.detail = contains(r->body, "revoked")   ? "already revoked"
-                 : contains(r->body, "expired") ? "expired"
-                                                 : "not accepted by this host";
-  } else {
-    out.outcome = "failed";
-    out.detail = "HTTP " + std::to_string(r->status);
-  }
-  return out;
 }
 
 }  // namespace glpatrol

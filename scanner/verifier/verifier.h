@@ -1,8 +1,9 @@
 #pragma once
 // Asks GitLab whether leaked tokens still work, and what they can do. Read-only: every request
-// here is a GET (or, for runner tokens with explicit opt-in, POST /runners/verify). The one
-// state-changing call glpatrol has, revoke_personal_token(), lives apart and is only reached
-// from `glpatrol revoke --yes`.
+// here is a GET (or, for runner tokens with explicit opt-in, POST /runners/verify; with an
+// administrator's token, POST /admin/token, which only reads). The state-changing calls
+// (revoke_personal_token, rotate_personal_token, admin_token_call with DELETE) live apart and
+// are only reached from `glpatrol revoke --yes` and `glpatrol rotate --yes`.
 //
 // Safety contract (docs/verification.md):
 //   - hosts come only from the operator (--gitlab-url, CI_SERVER_URL in GitLab CI, default
@@ -27,14 +28,15 @@
 
 #include "common/error.h"
 #include "findings/finding.h"
+#include "verifier/cache.h"
 #include "verifier/http_client.h"
 
 namespace glpatrol {
 
 /// A GitLab base URL as the operator gave it, checked and normalised.
 struct GitLabHost {
-  std::string base;     ///< scheme://host[:port][/path], no trailing slash
-  std::string host;     ///< host name only (for matching a JWT issuer)
+  std::string base;           ///< scheme://host[:port][/path], no trailing slash
+  std::string host;           ///< host name only (for matching a JWT issuer)
   bool from_default = false;  ///< gitlab.com because nothing was configured
 };
 
@@ -45,16 +47,22 @@ Result<GitLabHost> parse_gitlab_url(const std::string& url);
 /// The hosts to verify against: `urls` if any; else CI_SERVER_URL when GITLAB_CI=true; else
 /// https://gitlab.com. `getenv` is injectable for tests.
 Result<std::vector<GitLabHost>> resolve_gitlab_hosts(
-    const std::vector<std::string>& urls,
-    const std::function<const char*(const char*)>& getenv_fn);
+    const std::vector<std::string>& urls, const std::function<const char*(const char*)>& getenv_fn);
 
 struct VerifyOptions {
   std::vector<GitLabHost> hosts;
-  bool verify_runners = false;     ///< POST /runners/verify (touches the runner): opt-in
-  unsigned concurrency = 4;        ///< parallel tokens
+  bool verify_runners = false;  ///< POST /runners/verify (touches the runner): opt-in
+  bool reach = false;           ///< live PAT-family tokens: list the groups/projects they reach
+  /// An administrator's token (--admin-token-file, GITLAB_ADMIN_TOKEN): every token is first
+  /// identified with POST /admin/token on the first host; absent API (403/401) -> per-kind checks.
+  std::string admin_token;
+  /// Results across runs (--verify-cache-dir / --verify-ttl); null: only this run's memory.
+  /// Not consulted with `reach` (reach is not cached).
+  std::shared_ptr<VerifyCache> disk_cache;
+  unsigned concurrency = 4;  ///< parallel tokens
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds total_budget{120000};
-  int max_retries = 3;             ///< extra attempts after a 429
+  int max_retries = 3;                              ///< extra attempts after a 429
   std::chrono::milliseconds max_retry_wait{30000};  ///< longest Retry-After honoured
 };
 
@@ -78,8 +86,12 @@ struct VerifyStats {
 
 /// Time and sleeping, injectable so tests run without waiting.
 struct VerifyClock {
-  std::function<std::chrono::system_clock::time_point()> wall = [] { return std::chrono::system_clock::now(); };
-  std::function<std::chrono::steady_clock::time_point()> mono = [] { return std::chrono::steady_clock::now(); };
+  std::function<std::chrono::system_clock::time_point()> wall = [] {
+    return std::chrono::system_clock::now();
+  };
+  std::function<std::chrono::steady_clock::time_point()> mono = [] {
+    return std::chrono::steady_clock::now();
+  };
   std::function<void(std::chrono::milliseconds)> sleep;  ///< default: std::this_thread::sleep_for
 };
 
@@ -100,9 +112,13 @@ class Verifier {
   Verification verify_on_host(const TokenQuery& q, const GitLabHost& h);
   Verification verify_pat(const TokenQuery& q, const GitLabHost& h);
   Verification verify_user_endpoint(const TokenQuery& q, const GitLabHost& h,
-                                     const std::pair<std::string, std::string>& auth,
-                                     const std::string& what);
+                                    const std::pair<std::string, std::string>& auth, const std::string& what);
   Verification verify_job(const TokenQuery& q, const GitLabHost& h);
+  /// v.reach of a live PAT-family token (reach.cc): associations, else memberships.
+  void fill_reach(const TokenQuery& q, const GitLabHost& h, const std::pair<std::string, std::string>& auth,
+                  Verification& v);
+  void fill_reach_membership(const TokenQuery& q, const GitLabHost& h,
+                             const std::pair<std::string, std::string>& auth, Verification& v);
   Verification verify_runner(const TokenQuery& q, const GitLabHost& h);
 
   struct Outcome {
@@ -130,11 +146,19 @@ class Verifier {
   std::atomic<std::uint64_t> tokens_{0};
   std::atomic<std::uint64_t> cache_hits_{0};
   std::atomic<bool> budget_exhausted_{false};
+  std::atomic<bool> admin_api_off_{false};  ///< the token information API refused once: not asked again
+  /// The token information API's answer for `q`, or nullopt to fall back (then `note` says why).
+  std::optional<Verification> verify_with_admin_api(const TokenQuery& q, std::string& note);
 };
 
 /// Risk flags and the severity override for a finished verification (exposed for tests).
 /// `rule_severity` is the finding's own severity.
 void assess_risk(Verification& v, Severity rule_severity, std::chrono::system_clock::time_point now);
+
+/// Retry-After (delta-seconds or an HTTP-date) as a wait from `now`: never negative, clamped to
+/// one day (so a far-future date cannot overflow); nullopt when unparseable. Exposed for tests.
+std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& value,
+                                                           std::chrono::system_clock::time_point now);
 
 /// Removes every occurrence of `secret` (and of its URL-encoded form) from `text`.
 std::string scrub_secret(std::string text, const std::string& secret);
@@ -146,9 +170,39 @@ struct RevokeResult {
   std::string detail;
 };
 
-/// DELETE /api/v4/personal_access_tokens/self on `host`. The only state-changing request in
-/// glpatrol; never the rotate endpoint. Callers must have the operator's explicit consent.
+/// DELETE /api/v4/personal_access_tokens/self on `host`. State-changing: callers must have the
+/// operator's explicit consent (--yes).
 RevokeResult revoke_personal_token(HttpClient& http, const GitLabHost& host, const std::string& secret,
                                    std::chrono::milliseconds timeout);
+
+/// Result of `POST /personal_access_tokens/self/rotate` (GitLab 16.10+). `new_token` is the new
+/// secret: the caller writes it only where the operator said (a 0600 file, or stdout when
+/// asked), never into a report or a log. Never call this for a token not verified `active`:
+/// rotating an already revoked token makes GitLab revoke its whole token family.
+struct RotateResult {
+  std::string outcome;  ///< rotated | not-active | failed
+  std::string detail;
+  std::string new_token;
+  std::optional<std::int64_t> new_id;
+  std::optional<std::string> expires_at;
+};
+RotateResult rotate_personal_token(HttpClient& http, const GitLabHost& host, const std::string& secret,
+                                   const std::string& expires_at, std::chrono::milliseconds timeout);
+
+/// The token information API (`POST /api/v4/admin/token`, self-managed 17.5 behind a flag, GA
+/// 17.8; `DELETE` revokes, 17.7+) with an administrator's token; the leaked token goes in the
+/// form body. `status` 0 with `error` on a network failure; `body` is the 200 answer.
+struct AdminTokenAnswer {
+  long status = 0;
+  std::string body;
+  std::string error;
+};
+AdminTokenAnswer admin_token_call(HttpClient& http, const GitLabHost& host, const std::string& admin_secret,
+                                  const std::string& secret, const std::string& method,
+                                  std::chrono::milliseconds timeout);
+/// Fills `v` from a token information answer (any kind: access, deploy, runner, job, user
+/// tokens); false when it is not a JSON object.
+bool apply_admin_token_info(const std::string& body, std::chrono::system_clock::time_point now,
+                            Verification& v);
 
 }  // namespace glpatrol

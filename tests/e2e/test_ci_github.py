@@ -55,6 +55,9 @@ def run_action(d, repo, event_name, event, inputs=None, extra_env=None):
                 "GITHUB_EVENT_PATH": event_path, "GITHUB_STEP_SUMMARY": files["summary.md"],
                 "GITHUB_OUTPUT": files["output.txt"], "GITHUB_ENV": files["env.txt"],
                 "GITHUB_ACTION_PATH": SRC, "GITHUB_WORKSPACE": repo, "RUNNER_TEMP": d}
+    # A sanitizer build's settings (glp.py: the LSan suppressions for libgit2's known leak, the
+    # ASan quarantine) reach the binary the action runs.
+    base_env.update({k: os.environ[k] for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS") if k in os.environ})
     base_env.update(extra_env or {})
     stdout, rc = "", 0
     for step in ACTION["runs"]["steps"]:

@@ -169,13 +169,6 @@ def test_symlinks_not_followed_and_loops_terminate():
         assert any(s["reason"] == "symlink-loop" for s in p.doc["scan"]["skipped"])
 
 
-def _as_nobody():
-    if os.geteuid() == 0:
-        os.setgroups([])
-        os.setgid(65534)
-        os.setuid(65534)
-
-
 def test_unreadable_file_is_counted_and_scan_continues():
     with glp.TempDir() as d:
         os.chmod(d, 0o755)
@@ -185,8 +178,8 @@ def test_unreadable_file_is_counted_and_scan_continues():
         os.chmod(f"{d}/locked.txt", 0)
         os.chmod(f"{d}/ok.txt", 0o644)
         def run(args):
-            return subprocess.run([glp.BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  preexec_fn=_as_nobody)
+            return subprocess.run([glp.bin_for_nobody()] + args, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, preexec_fn=glp.as_nobody)
         p = run(["dir", d, "-f", "json"])
         assert p.returncode == 1, p.returncode  # findings win over incompleteness
         doc = json.loads(p.stdout)

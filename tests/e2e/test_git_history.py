@@ -246,7 +246,7 @@ def test_commit_message():
         c = r.commit(f"fix login\n\nused {tok} to test\n", {"a.txt": "a\n"})
         _, fs = scan(r.path, rc=1)
         f = one(fs)
-        assert where(f) == ("commit-message", "", 3, 6, c, None, None), where(f)
+        assert where(f) == ("commit-message", f"commit-message/{c}", 3, 6, c, None, None), where(f)
         assert f["commit"]["message"] == "fix login"
         _, none = scan(r.path, "--no-messages", rc=0)
         assert none == []
@@ -391,7 +391,7 @@ def test_missing_tree_and_parent_never_crash():
 
 def test_owner_check_and_opt_in():
     if os.geteuid() != 0:
-        return  # needs root to chown
+        glp.skip("needs root to chown the repository to another user")
     with glp.TempDir() as d:
         r = Repo(os.path.join(d, "r"))
         tok = glp.pat()
@@ -428,6 +428,37 @@ def test_repository_config_runs_nothing():
         assert not os.path.exists(marker)
 
 
+
+def test_findings_reachable_only_via_reflog_stash_or_refs_original_say_so():
+    """After a history rewrite the token is still in the repository; the finding says what
+    alone keeps it, and --no-reflogs leaves reflogs out (issue 16)."""
+    with glp.TempDir() as d:
+        r = Repo(os.path.join(d, "r"))
+        r.commit("init", {"README": "hi\n"})
+        t_ref, t_stash, t_orig, t_branch = glp.pat(), glp.pat(), glp.pat(), glp.pat()
+        r.commit("leak", {"a.env": f"A={t_ref}\n"})
+        r.git("reset", "-q", "--hard", "HEAD~1")            # only the reflog keeps it
+        glp.write(os.path.join(r.path, "README"), f"B={t_stash}\n")
+        r.git("stash", "-q")                                # only the stash keeps it
+        r.git("checkout", "-q", "-b", "side")
+        side = r.commit("side", {"c.env": f"C={t_orig}\n"})
+        r.git("update-ref", "refs/original/refs/heads/side", side)
+        r.git("reset", "-q", "--hard", "main")             # only refs/original (and reflog) keep it
+        r.git("checkout", "-q", "main")
+        r.commit("kept", {"d.env": f"D={t_branch}\n"})     # on a branch: no note
+        p = glp.run_json(["git", r.path])
+        assert p.returncode == 1, p.err
+        via = {f["path"]: f.get("reachable_only_via") for f in p.doc["findings"] if f["location_kind"] == "blob"}
+        assert via.get("a.env") == "reflog", via
+        assert via.get("README") == "stash", via
+        assert via.get("c.env") == "refs/original", via
+        assert via.get("d.env") is None, via
+        human = glp.run(["git", r.path], check_rc=1).out
+        assert "[reachable only via reflog]" in human and "[reachable only via stash]" in human, human
+        p = glp.run_json(["git", r.path, "--no-reflogs"])
+        paths = {f["path"] for f in p.doc["findings"] if f["location_kind"] == "blob"}
+        assert "a.env" not in paths and {"README", "c.env", "d.env"} <= paths, paths
+
 if __name__ == "__main__":
     glp.main([
         test_loose_then_packed_same_findings,
@@ -452,4 +483,5 @@ if __name__ == "__main__":
         test_missing_tree_and_parent_never_crash,
         test_owner_check_and_opt_in,
         test_repository_config_runs_nothing,
+        test_findings_reachable_only_via_reflog_stash_or_refs_original_say_so,
     ])

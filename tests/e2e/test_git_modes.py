@@ -19,7 +19,7 @@ def test_range_scans_only_what_the_range_introduced():
         p, fs = scan(r.path, "--range", f"{a}..{b2}", rc=1)
         assert sorted(where(f) for f in fs) == sorted([
             ("blob", "new.txt", 2, 1, b1, None, True),
-            ("commit-message", "", 3, 9, b2, None, None)])
+            ("commit-message", f"commit-message/{b2}", 3, 9, b2, None, None)])
         g = p.doc["scan"]["git"]
         assert p.doc["scan"]["kind"] == "range"
         assert g["range"]["commits"] == 2 and g["range"]["blobs"] == 2, g

@@ -348,6 +348,47 @@ def test_pre_receive_latency_on_a_larger_repository():
         assert secs < 2.0, timing
 
 
+# --- install-hook --commit-msg ---------------------------------------------------------
+
+def test_commit_msg_hook_blocks_a_token_in_the_message():
+    """A pre-commit hook cannot see the message: the commit-msg hook does, with the real git
+    client, including `git commit -v`'s scissors section (the diff is not the message)."""
+    with glp.TempDir() as d:
+        r = Repo(os.path.join(d, "r"))
+        r.commit("init", {"README": "hi\n"})
+        p = glp.run(["install-hook", "--commit-msg", r.path], check_rc=0)
+        assert "installed commit-msg hook" in p.out, p.out
+        hook = os.path.join(r.path, ".git", "hooks", "commit-msg")
+        assert os.stat(hook).st_mode & stat.S_IXUSR
+        tok = glp.pat()
+        glp.write(os.path.join(r.path, "a.txt"), "clean\n")
+        git(r.path, "add", "a.txt")
+        c = git(r.path, "commit", "-q", "-m", f"deploy with {tok}", check=False)
+        assert c.returncode != 0, "commit with a token in its message was accepted"
+        text = c.err + c.out
+        assert tok not in text, "raw token printed"
+        assert "commit rejected" in text and "the commit message" in text, text
+        assert "commit-message/pending:1:" in text, text
+        assert "COMMIT_EDITMSG" in text, text
+        assert git(r.path, "rev-list", "--count", "HEAD").out.strip() == "1"
+        # A clean message passes; the file git passes is the one scanned.
+        git(r.path, "commit", "-q", "-m", "a clean message")
+        assert git(r.path, "rev-list", "--count", "HEAD").out.strip() == "2"
+        # The scissors line ends the message, as git's cleanup does.
+        msg = os.path.join(d, "msg")
+        glp.write(msg, f"subject\n# ------------------------ >8 ------------------------\n+{tok}\n")
+        glp.run(["commit-msg", msg], check_rc=0)
+        glp.write(msg, f"subject {tok}\n")
+        glp.run(["commit-msg", msg], check_rc=1)
+        # An unreadable message file fails closed (exit 3, never clean).
+        p = glp.run(["commit-msg", os.path.join(d, "missing")])
+        assert p.returncode == 3, (p.returncode, p.err)
+        # Both hooks side by side: --commit-msg does not replace pre-commit.
+        glp.run(["install-hook", r.path], check_rc=0)
+        assert os.path.exists(os.path.join(r.path, ".git", "hooks", "pre-commit"))
+        assert os.path.exists(hook)
+
+
 if __name__ == "__main__":
     glp.main([
         test_install_hook_blocks_a_commit_with_a_token_and_accepts_a_clean_one,
@@ -362,4 +403,5 @@ if __name__ == "__main__":
         test_pre_receive_scans_only_new_commits_and_big_pushes_in_the_quarantine_pack,
         test_pre_receive_input_errors_and_fail_open,
         test_pre_receive_latency_on_a_larger_repository,
+        test_commit_msg_hook_blocks_a_token_in_the_message,
     ])

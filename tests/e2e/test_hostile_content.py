@@ -244,10 +244,11 @@ def test_C12_invalid_utf8_and_nul_around_token():
         assert sorted((os.path.basename(f["path"]), f["offset"]) for f in p.doc["findings"]) == [("bytes.bin", 6), ("nul.txt", 10)]
 
 
-def test_C13_encoded_tokens_are_not_decoded():
-    # Decision (docs/hostile-inputs.md): no decoding pass. A token only found after base64,
-    # hex or full percent-decoding is not reported; tokens are base64url-safe, so URL
-    # encoding normally leaves them intact and they are found.
+def test_C13_encoded_tokens_are_decoded_where_a_prefix_is_encoded():
+    # docs/decoding.md: base64 (also of a JSON document holding the token) is decoded and
+    # reported at its encoded line; hex and a fully percent-encoded token (every character
+    # %XX, which no URL encoder writes for base64url characters) are not decoded; URL encoding
+    # of the characters around a token leaves it intact and it is found as it is.
     t = glp.pat()
     b64 = base64.b64encode(t.encode()).decode()
     b64json = base64.b64encode(json.dumps({"token": t}).encode()).decode()
@@ -255,7 +256,9 @@ def test_C13_encoded_tokens_are_not_decoded():
     pct_all = "".join(f"%{b:02X}" for b in t.encode())
     urlenc = "token%3D" + t + "%26x%3D1"
     p = glp.run_json(["stdin"], stdin=f"{b64}\n{b64json}\n{hexed}\n{pct_all}\n{urlenc}\n".encode(), check_rc=1)
-    assert [(f["rule_id"], f["line"]) for f in p.doc["findings"]] == [("gitlab.pat", 5)]
+    got = [(f["rule_id"], f["line"], [x["kind"] for x in f.get("decoded", [])]) for f in p.doc["findings"]]
+    assert sorted(got) == [("gitlab.pat", 1, ["base64"]), ("gitlab.pat", 2, ["base64"]), ("gitlab.pat", 5, [])], got
+    assert len({f["fingerprint"] for f in p.doc["findings"]}) == 1
 
 
 def test_C14_million_tokens_in_one_file_capped_and_counted():

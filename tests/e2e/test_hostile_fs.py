@@ -105,8 +105,8 @@ def test_F05_unreadable_file_and_directory_counted_scan_continues():
         os.chmod(f"{d}/closed", 0)
 
         def run(args):
-            return subprocess.run([glp.BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  preexec_fn=hu.as_nobody, timeout=60)
+            return subprocess.run([glp.bin_for_nobody()] + args, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, preexec_fn=hu.as_nobody, timeout=60)
         p = run(["dir", d, "-f", "json"])
         assert p.returncode == 1, p.returncode  # findings win
         doc = json.loads(p.stdout)
@@ -117,7 +117,7 @@ def test_F05_unreadable_file_and_directory_counted_scan_continues():
         os.remove(f"{d}/ok/found.txt")
         p = run(["dir", d, "-f", "json"])
         assert p.returncode == 3, p.returncode  # never clean when coverage was lost
-        assert b"unreadable" in subprocess.run([glp.BIN, "dir", d], stdout=subprocess.PIPE,
+        assert b"unreadable" in subprocess.run([glp.bin_for_nobody(), "dir", d], stdout=subprocess.PIPE,
                                                stderr=subprocess.STDOUT, preexec_fn=hu.as_nobody).stdout
 
 

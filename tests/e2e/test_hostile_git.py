@@ -116,7 +116,7 @@ def test_G21_sha256_repository_is_an_explicit_error():
         r = subprocess.run(["git", "init", "-q", "--object-format=sha256", f"{d}/r"], env=ENV,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if r.returncode != 0:
-            return  # git without sha256 support: nothing to test
+            glp.skip("this git cannot create sha256 repositories")
         glp.write(f"{d}/r/a.txt", "x\n")
         git(f"{d}/r", "add", ".")
         git(f"{d}/r", "commit", "-q", "-m", "a")

@@ -74,9 +74,15 @@ def test_R05_report_path_symlink_missing_dir_readonly():
         # No temporary file is left next to any destination.
         for root in (d, f"{d}/adir"):
             assert not [n for n in os.listdir(root) if ".tmp" in n], os.listdir(root)
-        # A good report next to a bad one: the good one is written, the exit code is still 2.
+        # A good report next to a bad one: the bad path is refused before anything is scanned
+        # (exit 2, no report at all), never after an hour-long scan.
         p = glp.run(["dir", f"{d}/src", "-q", "-r", f"json:{d}/ok.json", "-r", f"json:{d}/dangling.json"])
-        assert p.returncode == 2 and json.load(open(f"{d}/ok.json"))["findings"]
+        assert p.returncode == 2 and "dangling.json" in p.err and not os.path.exists(f"{d}/ok.json")
+        # The same path twice would be written twice: refused too.
+        p = glp.run(["dir", f"{d}/src", "-q", "-r", f"json:{d}/ok.json", "-r", f"sarif:{d}/ok.json"])
+        assert p.returncode == 2 and "given twice" in p.err, p.err
+        p = glp.run(["dir", f"{d}/src", "-q", "-r", f"json:{d}/ok.json"])
+        assert p.returncode == 1 and json.load(open(f"{d}/ok.json"))["findings"]
         assert os.stat(f"{d}/ok.json").st_mode & 0o777 == 0o600
 
 
@@ -180,10 +186,10 @@ def test_R09_exit_code_matrix():
                      ["dir", f"{d}/clean", "--max-file-size", "12Q"], ["frobnicate"], []):
             p = glp.run(args)
             assert p.returncode == 2, (args, p.returncode)
-        p = subprocess.run([glp.BIN, "dir", f"{d}/locked"], preexec_fn=hu.as_nobody,
+        p = subprocess.run([glp.bin_for_nobody(), "dir", f"{d}/locked"], preexec_fn=hu.as_nobody,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert p.returncode == 3, p.returncode  # incomplete is never clean
-        p = subprocess.run([glp.BIN, "dir", f"{d}/locked", f"{d}/dirty"], preexec_fn=hu.as_nobody,
+        p = subprocess.run([glp.bin_for_nobody(), "dir", f"{d}/locked", f"{d}/dirty"], preexec_fn=hu.as_nobody,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert p.returncode == 1  # findings win over incompleteness
         # Decision: no separate code for verification infrastructure errors; an unreachable

@@ -398,17 +398,17 @@ def test_report_files_atomic_0600_never_through_symlinks():
             os.makedirs(ro)
             os.chmod(ro, 0o500)
             glp.run(["dir", f"{d}/t", "-q", "-r", f"sarif:{ro}/r.sarif"], check_rc=2)
-        # An unwritable destination (a directory) fails too, and the other reports still land.
+        # An unwritable destination (a directory) fails too, before the scan: no report lands.
         os.makedirs(os.path.join(d, "adir.json"))
         p = glp.run(["dir", f"{d}/t", "-q", "-r", f"json:{d}/adir.json", "-r", f"sarif:{d}/ok.sarif"],
                     check_rc=2)
         assert "not a regular file" in p.err
-        assert os.path.exists(f"{d}/ok.sarif")
+        assert not os.path.exists(f"{d}/ok.sarif")
         # Mode 0600 even over an existing 0644 file; no temporary files left behind.
         glp.write(f"{d}/r.sarif", "old")
         os.chmod(f"{d}/r.sarif", 0o644)
         glp.run(["dir", f"{d}/t", "-q", "-r", f"sarif:{d}/r.sarif", "-r", f"jsonl:{d}/r.jsonl"], check_rc=1)
-        for name in ("r.sarif", "r.jsonl", "ok.sarif"):
+        for name in ("r.sarif", "r.jsonl"):
             assert stat.S_IMODE(os.stat(f"{d}/{name}").st_mode) == 0o600, name
         assert not [n for n in os.listdir(d) if ".tmp" in n], os.listdir(d)
         # A bad --report spec or format fails before scanning.

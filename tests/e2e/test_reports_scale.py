@@ -58,7 +58,9 @@ def test_jsonl_memory_does_not_grow_with_findings():
         streamed, whole = peak("jsonl"), peak("json")
         n = sum(1 for _ in open(f"{d}/out.jsonl"))
         assert n == 40000
-        assert streamed * 3 < whole, (streamed, whole)
+        # Under ASan the allocator's and shadow memory's fixed overhead is a larger share of
+        # the small streamed peak: the Release build must be 3x apart, the sanitizer build 2x.
+        assert streamed * (2 if glp.SANITIZED else 3) < whole, (streamed, whole)
 
 
 

@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import glp  # noqa: E402
 from fake_gitlab import FakeGitLab  # noqa: E402
+from standin.model import DEVELOPER, MAINTAINER  # noqa: E402
 
 # The tests control every network-relevant variable themselves.
 for var in ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
@@ -487,6 +488,273 @@ def test_revoke():
         assert "cannot revoke itself" in p.out and srv.count(job) == 0
 
 
+def _reach_instance(srv, uid):
+    """Groups and projects for user `uid`: maintainer of platform (120 projects in its subgroup,
+    more than one page of associations), developer in one project elsewhere, nothing in 'other'."""
+    s = srv.standin
+    u = s.inst.users[uid]
+    platform = s.add_group("platform")
+    backend = s.add_group("backend", parent=platform)
+    s.add_member(platform, u, MAINTAINER)
+    for i in range(120):
+        s.add_project(backend, f"svc{i:03d}", repo=False)
+    misc = s.add_group("misc")
+    s.add_member(s.add_project(misc, "tools", repo=False), u, DEVELOPER)
+    s.add_project(s.add_group("other"), "secret", repo=False)
+
+
+def test_reach_associations_granular_and_fallback():
+    srv = FakeGitLab()
+    t, fine, narrow = glp.pat(), glp.pat(), glp.pat()
+    srv.add(t, "active", scopes=["api"], user_id=21, username="carol")
+    srv.add(narrow, "active", scopes=["read_repository"], user_id=21, username="carol", id=44)
+    _reach_instance(srv, 21)
+    srv.add(fine, "active", scopes=["api"], user_id=22, username="dave", id=43,
+            granular_scopes=[{"access": "selected_memberships", "permissions": ["read_code", "read_issue"],
+                              "project_id": 7}])
+    with srv:
+        # without --verify-reach: no reach, no associations request
+        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        assert "reach" not in p.doc["findings"][0]["verification"]
+        assert srv.count(t, SELF + "/associations") == 0
+        # 17.8: GET .../self/associations, two pages (121 projects), bounded at 100
+        p = scan_tree({"a.txt": f"{t}\n{fine}\n"}, ["--verify", "--verify-reach", "--gitlab-url", srv.url],
+                      check_rc=1)
+        check_no_secret(p, [t, fine])
+        check_schema(p.doc)
+        f = by_sha(p.doc)
+        r = f[sha(t)]["verification"]["reach"]
+        assert r["method"] == "associations", r
+        # groups: direct memberships only (misc/tools is a project membership)
+        assert r["groups_total"] == 1 and r["projects_total"] == 121, r
+        assert len(r["projects"]) == 100 and r["truncated"] is True
+        assert {"full_path": "platform", "access_level": 40} in r["groups"], r["groups"]
+        assert {"full_path": "misc", "access_level": 10} not in r["groups"]
+        paths = {x["path_with_namespace"]: x["access_level"] for x in r["projects"]}
+        assert paths["platform/backend/svc000"] == 40
+        assert not any(x.startswith("other/") for x in paths)
+        assert srv.count(t, SELF + "/associations") == 2
+        for req in srv.all_requests():
+            assert req["via"] == "bearer" and t not in req["raw_path"], req
+        # fine-grained: granular_scopes reported, never "no scopes" nor the placeholder
+        vf = f[sha(fine)]["verification"]
+        assert vf["status"] == "active" and vf["scopes"] == [], vf
+        assert vf["granular_scopes"] == ["read_code (selected_memberships, project 7)",
+                                         "read_issue (selected_memberships, project 7)"], vf
+        # human view: one reach line
+        with glp.TempDir() as d:
+            glp.write(os.path.join(d, "a.txt"), t)
+            h = glp.run(["dir", d, "-f", "human", "--no-color", "--verify", "--verify-reach",
+                         "--gitlab-url", srv.url], check_rc=1)
+        assert "reaches 1 group, 121 projects+ (maintainer on" in h.out, h.out
+        assert "via associations" in h.out
+        # before 17.4 there is no associations endpoint: memberships, and the method says so
+        srv.standin.set_version("17.3.0")
+        p = scan_tree({"a.txt": f"{t}\n{narrow}\n"},
+                      ["--verify", "--verify-reach", "--gitlab-url", srv.url], check_rc=1)
+        f = by_sha(p.doc)
+        r = f[sha(t)]["verification"]["reach"]
+        assert r["method"] == "membership" and r["projects_total"] == 121 and r["groups_total"] >= 1, r
+        levels = {x["path_with_namespace"]: x["access_level"] for x in r["projects"]}
+        assert levels.get("misc/tools") == 30 and not any(x.startswith("other/") for x in levels), levels
+        assert all(v == 40 for k, v in levels.items() if k.startswith("platform/"))
+        assert srv.count(t, "/api/v4/projects") == 2 and srv.count(t, "/api/v4/groups") == 1
+        # a read_repository token may not list memberships: said, nothing asked
+        rn = f[sha(narrow)]["verification"]["reach"]
+        assert rn["method"] == "membership" and rn["projects_total"] == 0 and "scopes" in rn["note"], rn
+        assert srv.count(narrow, "/api/v4/projects") == 0
+
+
+ROTATE = SELF + "/rotate"
+ADMIN_TOKEN = "/api/v4/admin/token"
+
+
+def test_rotate_dry_real_revoked_and_kinds():
+    srv = FakeGitLab()
+    live, gone, job = glp.pat(), glp.pat(), glp.token("gitlab.job_token")
+    srv.add(live, "active", name="leaked", scopes=["api"])
+    srv.add(gone, "revoked")
+    srv.add(job, "job")
+    with srv, glp.TempDir() as d:
+        out = os.path.join(d, "new-token")
+        # the new token's destination must be named; nothing is sent without it
+        glp.run(["rotate", "--gitlab-url", srv.url], stdin=f"{live}\n".encode(), check_rc=2)
+        # dry run: nothing sent, the family warning is shown
+        p = glp.run(["rotate", "--gitlab-url", srv.url, "--output", out], stdin=f"{live}\n".encode(), check_rc=0)
+        assert "dry run" in p.err and "whole token family" in p.err and srv.count() == 0
+        check_no_secret(p, [live])
+        # a revoked token is never rotated (that would revoke its whole family)
+        p = glp.run(["rotate", "--yes", "--gitlab-url", srv.url, "--output", out],
+                    stdin=f"{gone}\n".encode(), check_rc=1)
+        assert "not rotated" in p.err and srv.count(gone, ROTATE) == 0 and not os.path.exists(out)
+        # a job token cannot rotate itself: the manual step, nothing sent
+        p = glp.run(["rotate", "--yes", "--gitlab-url", srv.url, "--output", out], stdin=f"{job}\n".encode(),
+                    check_rc=1)
+        assert "only those can rotate" in p.err and srv.count(job) == 0
+        # real run: GET self, then POST self/rotate; the new token only in the 0600 file
+        p = glp.run(["rotate", "--yes", "--gitlab-url", srv.url, "--output", out, "--expires-at", "2027-02-01"],
+                    stdin=f"{live}\n".encode(), check_rc=0)
+        assert srv.count(live, ROTATE, "POST") == 1 and srv.count(live, SELF, "GET") == 1
+        assert os.stat(out).st_mode & 0o777 == 0o600
+        new = open(out).read().strip()
+        assert new and new != live
+        check_no_secret(p, [live, new])
+        assert "expires 2027-02-01" in p.err, p.err
+        st = glp.run_json(["verify", "--gitlab-url", srv.url], stdin=f"{live}\n{new}\n".encode(), check_rc=1)
+        assert [f["verification"]["status"] for f in st.doc["findings"]] == ["revoked", "active"]
+        check_no_secret(st, [live, new])
+        # --stdout: the new token on stdout, and only there
+        p = glp.run(["rotate", "--yes", "--gitlab-url", srv.url, "--stdout"], stdin=f"{new}\n".encode(), check_rc=0)
+        newer = p.out.strip()
+        assert newer and newer != new and newer not in p.err
+        for r in srv.all_requests():
+            for t in (live, new, newer):
+                assert t not in r["raw_path"], r
+
+
+def _admin(srv):
+    """An administrator and its token on the stand-in (token information API: 17.8 GA)."""
+    s = srv.standin
+    root = s.add_user("root", is_admin=True)
+    value = glp.pat()
+    s.add_personal_token(root, value, name="admin", scopes=["api"], expires_at="2027-06-01")
+    return value
+
+
+def test_admin_token_api_identifies_and_revokes_any_kind():
+    srv = FakeGitLab()
+    s = srv.standin
+    admin = _admin(srv)
+    deploy, feed, dead = glp.token("gitlab.deploy_token"), glp.token("gitlab.feed_token"), glp.token("gitlab.deploy_token")
+    project = s.add_project(s.add_group("ops"), "app", repo=False)
+    s.add_deploy_token(project, deploy, name="release", scopes=["read_registry"])
+    s.add_deploy_token(project, dead, name="old", revoked=True)
+    s.add_token("feed", feed, user=s.add_user("erin"))
+    tokens = [deploy, feed, dead]
+    with srv, glp.TempDir() as d:
+        key = os.path.join(d, "admin")
+        glp.write(key, admin + "\n")
+        os.chmod(key, 0o600)
+        # without an administrator token: unverifiable, nothing sent
+        p = glp.run_json(["verify", "--gitlab-url", srv.url], stdin="\n".join(tokens).encode(), check_rc=0)
+        assert {f["verification"]["status"] for f in p.doc["findings"]} == {"unverifiable"}
+        assert srv.count() == 0
+        # with one: POST /admin/token, the token in the body, the admin token in a header
+        p = glp.run_json(["verify", "--gitlab-url", srv.url, "--admin-token-file", key],
+                         stdin="\n".join(tokens).encode(), check_rc=1)
+        check_no_secret(p, tokens + [admin])
+        st = {f["secret_sha256"]: f["verification"] for f in p.doc["findings"]}
+        assert st[sha(deploy)]["status"] == "active" and st[sha(deploy)]["token_name"] == "release"
+        assert "token information API" in st[sha(deploy)]["reason"]
+        assert st[sha(feed)]["status"] == "active" and st[sha(feed)]["username"] == "erin"
+        assert st[sha(feed)]["token_name"] is None  # the answer is the user, not the token
+        assert st[sha(dead)]["status"] == "revoked"
+        calls = s.requests(path=ADMIN_TOKEN)
+        assert len(calls) == 3 and all(c["method"] == "POST" and not c["query"] for c in calls), calls
+        # the environment variable works the same way
+        p = glp.run_json(["verify", "--gitlab-url", srv.url], stdin=f"{deploy}\n".encode(), check_rc=1,
+                         env={"GITLAB_ADMIN_TOKEN": admin})
+        assert p.doc["findings"][0]["verification"]["status"] == "active"
+        # revoke: dry run names the API; --yes revokes with DELETE /admin/token
+        s.enable_flag("api_admin_token_revoke")
+        p = glp.run(["revoke", "--gitlab-url", srv.url, "--admin-token-file", key], stdin=f"{deploy}\n".encode(),
+                    check_rc=0)
+        assert "DELETE /api/v4/admin/token" in p.out and s.count(path=ADMIN_TOKEN, method="DELETE") == 0
+        p = glp.run(["revoke", "--yes", "--gitlab-url", srv.url, "--admin-token-file", key],
+                    stdin=f"{deploy}\n".encode(), check_rc=0)
+        check_no_secret(p, [deploy, admin])
+        assert "revoked" in p.out and s.count(path=ADMIN_TOKEN, method="DELETE") == 1
+        p = glp.run_json(["verify", "--gitlab-url", srv.url, "--admin-token-file", key],
+                         stdin=f"{deploy}\n".encode(), check_rc=0)
+        assert p.doc["findings"][0]["verification"]["status"] == "revoked"
+        # without an administrator token: the exact manual step, nothing sent
+        before = srv.count()
+        p = glp.run(["revoke", "--yes", "--gitlab-url", srv.url], stdin=f"{feed}\n".encode(), check_rc=1)
+        assert "manual" in p.out and "Feed token > Reset" in p.out and srv.count() == before
+        # an instance without the API (17.4): 404, fall back, and say why
+        s.set_version("17.4.0")
+        p = glp.run_json(["verify", "--gitlab-url", srv.url, "--admin-token-file", key],
+                         stdin=f"{feed}\n".encode(), check_rc=0)
+        v = p.doc["findings"][0]["verification"]
+        assert v["status"] == "unverifiable" and "HTTP 404" in v["reason"], v
+        # a token that is not an administrator's: 403 once, then the API is not asked again
+        s.set_version("17.8.0")
+        user_token = glp.pat()
+        s.add_personal_token(s.add_user("frank"), user_token, name="mine", scopes=["api"])
+        glp.write(key, user_token + "\n")
+        before = s.count(path=ADMIN_TOKEN)
+        p = glp.run_json(["verify", "--gitlab-url", srv.url, "--admin-token-file", key, "--verify-concurrency", "1"],
+                         stdin=f"{feed}\n{dead}\n".encode(), check_rc=0)
+        check_no_secret(p, tokens + [user_token])
+        assert s.count(path=ADMIN_TOKEN) == before + 1
+        assert all(f["verification"]["status"] == "unverifiable" for f in p.doc["findings"])
+        assert any("refused" in f["verification"]["reason"] for f in p.doc["findings"])
+
+
+def test_verify_cache_ttl_and_safety():
+    srv, other = FakeGitLab(), FakeGitLab()
+    t, dead = glp.pat(), glp.pat()
+    srv.add(t, "active", scopes=["api"])
+    srv.add(dead, "revoked")
+    with srv, other, glp.TempDir() as d:
+        cache = os.path.join(d, "cache")
+        args = ["verify", "--gitlab-url", srv.url, "--verify-cache-dir", cache]
+        p = glp.run_json(args, stdin=f"{t}\n{dead}\n".encode(), check_rc=1)
+        first = srv.count()
+        assert srv.count(t) == 2 and srv.count(dead) == 1  # t: self, then /user
+        # the second run is answered from the cache; risk flags are recomputed, not stored
+        p2 = glp.run_json(args, stdin=f"{t}\n{dead}\n".encode(), check_rc=1)
+        assert srv.count() == first
+        v1, v2 = p.doc["findings"][0]["verification"], p2.doc["findings"][0]["verification"]
+        assert v2["status"] == "active" and v2["risk_flags"] == v1["risk_flags"] and "broad-scope" in v2["risk_flags"]
+        assert p2.doc["findings"][0]["severity"] == "critical"
+        path = os.path.join(cache, "verify-cache.json")
+        assert os.stat(cache).st_mode & 0o777 == 0o700 and os.stat(path).st_mode & 0o777 == 0o600
+        body = open(path).read()
+        assert t not in body and dead not in body and sha(t) in body
+        # another host is another context: asked there
+        other.add(t, "active", scopes=["api"])
+        glp.run_json(["verify", "--gitlab-url", other.url, "--verify-cache-dir", cache], stdin=f"{t}\n".encode(),
+                     check_rc=1)
+        assert other.count(t) == 2
+        # a revocation makes the cache forget the token: the next check asks again
+        glp.run(["revoke", "--yes", "--gitlab-url", srv.url, "--verify-cache-dir", cache], stdin=f"{t}\n".encode(),
+                check_rc=0)
+        p = glp.run_json(args, stdin=f"{t}\n".encode(), check_rc=0)
+        assert p.doc["findings"][0]["verification"]["status"] == "revoked"
+        # the TTL: 1 s later the entry is stale
+        n = srv.count(dead)
+        glp.run_json(args + ["--verify-ttl", "1"], stdin=f"{dead}\n".encode(), check_rc=0)
+        time.sleep(1.2)
+        glp.run_json(args + ["--verify-ttl", "1"], stdin=f"{dead}\n".encode(), check_rc=0)
+        assert srv.count(dead) >= n + 1
+        # a planted entry that is not what glpatrol writes is dropped (here: status "unknown")
+        with open(path) as f:
+            doc = json.load(f)
+        for e in doc["entries"].values():
+            e["status"] = "unknown"
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        n = srv.count(dead)
+        glp.run_json(args, stdin=f"{dead}\n".encode(), check_rc=0)
+        assert srv.count(dead) == n + 1
+        # a garbage file: ignored and rewritten; a symlink: refused, nothing sent
+        glp.write(path, "not json")
+        glp.run_json(args, stdin=f"{dead}\n".encode(), check_rc=0)
+        json.load(open(path))
+        os.unlink(path)
+        os.symlink(os.path.join(d, "elsewhere"), path)
+        n = srv.count()
+        p = glp.run(args, stdin=f"{dead}\n".encode(), check_rc=2)
+        assert "symlink" in p.err and srv.count() == n
+        # without the cache options nothing is kept anywhere
+        home = os.path.join(d, "home")
+        os.mkdir(home)
+        glp.run_json(["verify", "--gitlab-url", srv.url], stdin=f"{dead}\n".encode(), check_rc=0,
+                     env={"HOME": home, "XDG_CACHE_HOME": os.path.join(home, "xdg")})
+        assert os.listdir(home) == []
+
+
 if __name__ == "__main__":
     glp.main([
         test_statuses_metadata_and_request_counts,
@@ -506,4 +774,8 @@ if __name__ == "__main__":
         test_suppressed_tokens_are_not_verified,
         test_stdin_and_git_scans_verify,
         test_revoke,
+        test_reach_associations_granular_and_fallback,
+        test_rotate_dry_real_revoked_and_kinds,
+        test_admin_token_api_identifies_and_revokes_any_kind,
+        test_verify_cache_ttl_and_safety,
     ])

@@ -16,8 +16,8 @@ inline std::string legacy_pat(std::uint64_t seed = 1) {
 }
 
 inline std::string routable(std::uint64_t seed = 1, const std::string& prefix = pat_prefix(),
-                            const std::string& version = "01",
-                            const std::string& routing = "o=1,u=2a", bool bad_crc = false) {
+                            const std::string& version = "01", const std::string& routing = "o=1,u=2a",
+                            bool bad_crc = false) {
   return make_routable_token(prefix, version, routing, seed, bad_crc).value();
 }
 

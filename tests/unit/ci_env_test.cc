@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app/ci_env.h"
+#include "scan/context.h"
 
 using namespace glpatrol;
 
@@ -75,8 +76,10 @@ TEST_CASE("shard_of partitions keys deterministically and roughly evenly") {
 }
 
 TEST_CASE("GitLab CI: merge request, push, new branch, historic scan") {
-  auto mr = detect_ci(fake({{"GITLAB_CI", "true"}, {"CI_COMMIT_SHA", B},
-                            {"CI_MERGE_REQUEST_DIFF_BASE_SHA", A}, {"CI_MERGE_REQUEST_IID", "12"},
+  auto mr = detect_ci(fake({{"GITLAB_CI", "true"},
+                            {"CI_COMMIT_SHA", B},
+                            {"CI_MERGE_REQUEST_DIFF_BASE_SHA", A},
+                            {"CI_MERGE_REQUEST_IID", "12"},
                             {"CI_COMMIT_BEFORE_SHA", C}}));
   REQUIRE(mr);
   CHECK(mr->provider == "gitlab");
@@ -95,8 +98,10 @@ TEST_CASE("GitLab CI: merge request, push, new branch, historic scan") {
   CHECK(fresh->event == "new-branch");
   CHECK(fresh->range.empty());  // full history, never a silently narrower scan
 
-  auto hist = detect_ci(fake({{"GITLAB_CI", "true"}, {"CI_COMMIT_SHA", B},
-                              {"CI_MERGE_REQUEST_DIFF_BASE_SHA", A}, {"SECRET_DETECTION_HISTORIC_SCAN", "true"}}));
+  auto hist = detect_ci(fake({{"GITLAB_CI", "true"},
+                              {"CI_COMMIT_SHA", B},
+                              {"CI_MERGE_REQUEST_DIFF_BASE_SHA", A},
+                              {"SECRET_DETECTION_HISTORIC_SCAN", "true"}}));
   REQUIRE(hist);
   CHECK(hist->range.empty());
 
@@ -115,8 +120,8 @@ TEST_CASE("GitLab CI: merge request, push, new branch, historic scan") {
 TEST_CASE("GitHub Actions: pull request and push events from GITHUB_EVENT_PATH") {
   const std::string pr = temp_file("{\"pull_request\":{\"number\":7,\"base\":{\"sha\":\"" + A +
                                    "\"},\"head\":{\"sha\":\"" + B + "\"}}}");
-  auto p = detect_ci(fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "pull_request"},
-                           {"GITHUB_EVENT_PATH", pr}}));
+  auto p = detect_ci(
+      fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "pull_request"}, {"GITHUB_EVENT_PATH", pr}}));
   REQUIRE(p);
   CHECK(p->provider == "github");
   CHECK(p->range == A + ".." + B);
@@ -124,12 +129,14 @@ TEST_CASE("GitHub Actions: pull request and push events from GITHUB_EVENT_PATH")
   CHECK(p->shallow_fix.find("fetch-depth: 0") != std::string::npos);
 
   const std::string push = temp_file("{\"before\":\"" + A + "\",\"after\":\"" + C + "\"}");
-  auto q = detect_ci(fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "push"}, {"GITHUB_EVENT_PATH", push}}));
+  auto q = detect_ci(
+      fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "push"}, {"GITHUB_EVENT_PATH", push}}));
   REQUIRE(q);
   CHECK(q->range == A + ".." + C);
 
   const std::string fresh = temp_file("{\"before\":\"" + Z + "\",\"after\":\"" + C + "\"}");
-  auto r = detect_ci(fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "push"}, {"GITHUB_EVENT_PATH", fresh}}));
+  auto r = detect_ci(
+      fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "push"}, {"GITHUB_EVENT_PATH", fresh}}));
   REQUIRE(r);
   CHECK(r->range.empty());
 
@@ -137,12 +144,13 @@ TEST_CASE("GitHub Actions: pull request and push events from GITHUB_EVENT_PATH")
   REQUIRE(sched);
   CHECK(sched->range.empty());
 
-  const std::string evil = temp_file("{\"pull_request\":{\"base\":{\"sha\":\"$(id)\"},\"head\":{\"sha\":\"" + B + "\"}}}");
-  CHECK_FALSE(detect_ci(fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "pull_request"},
-                              {"GITHUB_EVENT_PATH", evil}})));
+  const std::string evil =
+      temp_file("{\"pull_request\":{\"base\":{\"sha\":\"$(id)\"},\"head\":{\"sha\":\"" + B + "\"}}}");
+  CHECK_FALSE(detect_ci(fake(
+      {{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "pull_request"}, {"GITHUB_EVENT_PATH", evil}})));
   const std::string broken = temp_file("{not json");
-  CHECK_FALSE(detect_ci(fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "pull_request"},
-                              {"GITHUB_EVENT_PATH", broken}})));
+  CHECK_FALSE(detect_ci(fake(
+      {{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "pull_request"}, {"GITHUB_EVENT_PATH", broken}})));
   CHECK_FALSE(detect_ci(fake({{"GITHUB_ACTIONS", "true"}, {"GITHUB_EVENT_NAME", "pull_request"}})));
   for (const auto& f : {pr, push, fresh, evil, broken}) std::remove(f.c_str());
 }

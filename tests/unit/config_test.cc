@@ -23,7 +23,7 @@ severity = "high"
 pattern = 'corpkey_[0-9a-f]{32}'
 examples = ["corpkey_{{hex:32}}"]
 )";
-  auto s = parse_config(text, "cfg.toml", true, c);
+  auto s = parse_config(text, "cfg.toml", ConfigTrust::Operator, c);
   REQUIRE_MESSAGE(s.has_value(), (s.has_value() ? "" : s.error().message));
   CHECK(c.files == std::vector<std::string>{"cfg.toml"});
   CHECK(c.pat_prefixes == std::vector<std::string>{"corp-"});
@@ -47,7 +47,7 @@ disable_rules = ["gitlab.pat"]
 exclude = ["docs/*"]
 )";
   Config repo;
-  REQUIRE(parse_config(text, "repo/.glpatrol.toml", false, repo).has_value());
+  REQUIRE(parse_config(text, "repo/.glpatrol.toml", ConfigTrust::Tree, repo).has_value());
   CHECK(repo.disable_rules.empty());
   CHECK(repo.verify_hosts.empty());
   CHECK(repo.excludes == std::vector<std::string>{"docs/*"});  // adding is allowed
@@ -57,7 +57,7 @@ exclude = ["docs/*"]
   CHECK(repo.notices[1].find("gitlab.pat") != std::string::npos);
 
   Config trusted;
-  REQUIRE(parse_config(text, "ops.toml", true, trusted).has_value());
+  REQUIRE(parse_config(text, "ops.toml", ConfigTrust::Operator, trusted).has_value());
   CHECK(trusted.disable_rules == std::vector<std::string>{"gitlab.pat"});
   CHECK(trusted.verify_hosts.size() == 1);
   CHECK(trusted.notices.empty());
@@ -65,17 +65,17 @@ exclude = ["docs/*"]
 
 TEST_CASE("config: errors name the file and the key") {
   Config c;
-  auto unknown = parse_config("[scan]\nexclud = [\"x\"]\n", "c.toml", true, c);
+  auto unknown = parse_config("[scan]\nexclud = [\"x\"]\n", "c.toml", ConfigTrust::Operator, c);
   REQUIRE(!unknown.has_value());
   CHECK(unknown.error().message.find("c.toml") != std::string::npos);
   CHECK(unknown.error().message.find("exclud") != std::string::npos);
-  CHECK(!parse_config("title = \"x\"\n", "c.toml", true, c).has_value());
-  CHECK(!parse_config("[scan\n", "c.toml", true, c).has_value());
-  CHECK(!parse_config("[scan]\nexclude = 3\n", "c.toml", true, c).has_value());
-  CHECK(!parse_config("[scan]\nmax_file_size = -1\n", "c.toml", true, c).has_value());
-  CHECK(!parse_config("[[rules]]\nid = \"x\"\nbogus = 1\n", "c.toml", true, c).has_value());
-  CHECK(!load_config_file("/nonexistent/.glpatrol.toml", true, c).has_value());
+  CHECK(!parse_config("title = \"x\"\n", "c.toml", ConfigTrust::Operator, c).has_value());
+  CHECK(!parse_config("[scan\n", "c.toml", ConfigTrust::Operator, c).has_value());
+  CHECK(!parse_config("[scan]\nexclude = 3\n", "c.toml", ConfigTrust::Operator, c).has_value());
+  CHECK(!parse_config("[scan]\nmax_file_size = -1\n", "c.toml", ConfigTrust::Operator, c).has_value());
+  CHECK(!parse_config("[[rules]]\nid = \"x\"\nbogus = 1\n", "c.toml", ConfigTrust::Operator, c).has_value());
+  CHECK(!load_config_file("/nonexistent/.glpatrol.toml", ConfigTrust::Operator, c).has_value());
   // Deep nesting and junk are bounded errors, not crashes.
-  CHECK(!parse_config(std::string(5000, '['), "c.toml", true, c).has_value());
-  CHECK(!parse_config(std::string("\xff\xfe garbage"), "c.toml", true, c).has_value());
+  CHECK(!parse_config(std::string(5000, '['), "c.toml", ConfigTrust::Operator, c).has_value());
+  CHECK(!parse_config(std::string("\xff\xfe garbage"), "c.toml", ConfigTrust::Operator, c).has_value());
 }

@@ -37,17 +37,22 @@ TEST_CASE("sha256 hex") {
 TEST_CASE("utf-8 validation and repair") {
   CHECK(is_valid_utf8("h\xc3\xa9llo"));
   CHECK_FALSE(is_valid_utf8("\xff"));
-  CHECK_FALSE(is_valid_utf8("\xc0\x80"));       // overlong
-  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));   // surrogate
-  CHECK(to_valid_utf8("a\xff" "b") == "a\xef\xbf\xbd" "b");
+  CHECK_FALSE(is_valid_utf8("\xc0\x80"));      // overlong
+  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));  // surrogate
+  CHECK(to_valid_utf8("a\xff"
+                      "b") ==
+        "a\xef\xbf\xbd"
+        "b");
 }
 
 TEST_CASE("terminal escaping neutralises control and bidi characters") {
   CHECK(escape_for_terminal("plain/ok.txt") == "plain/ok.txt");
   CHECK(escape_for_terminal("a\x1b[2Jb") == "a\\x1b[2Jb");
   CHECK(escape_for_terminal("line\nnext\r") == "line\\nnext\\r");
-  CHECK(escape_for_terminal("\xe2\x80\xae" "evil") == "\\u{202e}evil");  // RIGHT-TO-LEFT OVERRIDE
-  CHECK(escape_for_terminal("\xc2\x9b" "x") == "\\u{009b}x");            // C1 CSI
+  CHECK(escape_for_terminal("\xe2\x80\xae"
+                            "evil") == "\\u{202e}evil");  // RIGHT-TO-LEFT OVERRIDE
+  CHECK(escape_for_terminal("\xc2\x9b"
+                            "x") == "\\u{009b}x");  // C1 CSI
   CHECK(escape_for_terminal("bad\xff") == "bad\\xff");
   CHECK(escape_for_terminal("back\\slash") == "back\\\\slash");
   CHECK(escape_for_terminal("h\xc3\xa9") == "h\xc3\xa9");

@@ -19,7 +19,7 @@ Finding place(const std::string& secret, const std::string& path, Severity sev) 
   f.secret = secret;
   f.secret_sha256 = sha256_hex(secret);
   f.redacted = "red****";
-  f.path = path;
+  f.provenance.path = path;
   return f;
 }
 }  // namespace
@@ -32,7 +32,7 @@ TEST_CASE("human: grouped by token, live tokens and risk flags first, totals las
   live.verification->status = "active";
   live.verification->risk_flags = {"no-expiry", "admin"};
   Finding live2 = live;
-  live2.path = "c.env";
+  live2.provenance.path = "c.env";
   Finding dead = place("dead-secret-value", "a\x1b[2Jx.env", Severity::Critical);
   dead.verification = Verification{};
   dead.verification->status = "revoked";
@@ -47,7 +47,7 @@ TEST_CASE("human: grouped by token, live tokens and risk flags first, totals las
   CHECK(s.find('\x1b') == std::string::npos);  // no colour, control characters escaped
   const auto live_at = s.find(" LIVE ");
   REQUIRE(live_at != std::string::npos);
-  CHECK(live_at < s.find("[revoked]"));                    // live group first
+  CHECK(live_at < s.find("[revoked]"));                          // live group first
   CHECK(s.find("risk:no-expiry,admin") < s.find("token     "));  // on the group's first line
   CHECK(s.find("1 token, 2 places") != std::string::npos);
   const auto totals = s.find("  severity    ");

@@ -27,8 +27,7 @@ std::vector<LocatedMatch> scan(const std::string& text, const RuleDb& db = built
   return out;
 }
 
-std::vector<LocatedMatch> scan_streamed(const std::string& text, std::size_t chunk,
-                                        std::size_t read_size) {
+std::vector<LocatedMatch> scan_streamed(const std::string& text, std::size_t chunk, std::size_t read_size) {
   auto m = Matcher::create(builtin_db());
   REQUIRE(m.has_value());
   std::vector<LocatedMatch> out;
@@ -149,10 +148,10 @@ TEST_CASE("the longest routable payload with a 20-byte unknown prefix is found w
 
 TEST_CASE("placeholders are not findings") {
   const std::string p = test::pat_prefix();
-  for (const std::string& s : {p + "xxxxxxxxxxxxxxxxxxxx", p + "XXXXXXXXXXXXXXXXXXXX",
-                               p + "aaaaaaaaaaaaaaaaaaaa", p + "abcdefghijklmnopqrst",
-                               p + "<your_token_here>", p + "${GITLAB_TOKEN}",
-                               p + "0000000000000000000x", p + "your_token_goes_here"}) {
+  for (const std::string& s :
+       {p + "xxxxxxxxxxxxxxxxxxxx", p + "XXXXXXXXXXXXXXXXXXXX", p + "aaaaaaaaaaaaaaaaaaaa",
+        p + "abcdefghijklmnopqrst", p + "<your_token_here>", p + "${GITLAB_TOKEN}",
+        p + "0000000000000000000x", p + "your_token_goes_here"}) {
     CAPTURE(s);
     CHECK(scan(s).empty());
   }
@@ -259,4 +258,52 @@ TEST_CASE("a JWT job token is confirmed by its header and keeps iss") {
   bool has_iss = false;
   for (const auto& [k, v] : found[0].match.attributes) has_iss |= k == "jwt.iss" && v == "gitlab.example.org";
   CHECK(has_iss);
+}
+
+TEST_CASE("a rule from a file never swallows a built-in finding (issue 11 #11)") {
+  // A repository's rule whose span is longer than a built-in token's and covers it.
+  auto extra = parse_rules_toml(R"([[rules]]
+id = "repo.swallow"
+name = "Swallow"
+description = "A longer span around any PAT"
+severity = "info"
+pattern = 'KEY=gl[a-z]+-[0-9A-Za-z_-]{20}'
+examples = ["KEY=glxyz-{{devise:20}}"]
+)",
+                                "repo.toml");
+  REQUIRE(extra.has_value());
+  RuleSet set;
+  set.rules = builtin_rules();
+  for (auto& r : *extra) set.rules.push_back(r);
+  auto db = RuleDb::build(std::move(set));
+  REQUIRE(db.has_value());
+  const std::string tok = test::legacy_pat(31);
+  auto found = scan("KEY=" + tok + "\n", *db);
+  REQUIRE(found.size() == 1);
+  CHECK(db->rule(found[0].match.rule).id == "gitlab.pat");
+  CHECK(found[0].secret == tok);
+  // Where no built-in matches, the file's rule still reports.
+  const std::string other = "KEY=glxyz-" + random_token_chars("devise", 20, 32).value();
+  found = scan(other + "\n", *db);
+  REQUIRE(found.size() == 1);
+  CHECK(db->rule(found[0].match.rule).id == "repo.swallow");
+}
+
+TEST_CASE("placeholder words count in the token body, not in an operator's prefix (issue 11 #16)") {
+  RuleSet set;
+  set.rules = builtin_rules();
+  set.prefixes.instance_prefixes = {"example"};
+  set.prefixes.pat_prefixes = {"sample-"};
+  auto db = RuleDb::build(std::move(set));
+  REQUIRE(db.has_value());
+  const std::string body = random_token_chars("devise", 20, 33).value();
+  for (const std::string& tok :
+       {"example-" + test::pat_prefix() + body, "sample-" + body, "example-sample-" + body,
+        test::routable(34, "example-" + test::pat_prefix())}) {
+    auto found = scan(tok, *db);
+    REQUIRE_MESSAGE(found.size() == 1, tok);
+    CHECK(found[0].secret == tok);
+  }
+  // The body itself still decides.
+  CHECK(scan("example-" + test::pat_prefix() + "yourtokenyourtoken12", *db).empty());
 }

@@ -39,14 +39,16 @@ std::string copy_op(std::uint32_t offset, std::uint32_t size) {
   return s;
 }
 
-std::string insert_op(const std::string& data) { return std::string(1, static_cast<char>(data.size())) + data; }
+std::string insert_op(const std::string& data) {
+  return std::string(1, static_cast<char>(data.size())) + data;
+}
 
 }  // namespace
 
 TEST_CASE("apply_delta: copy and insert instructions rebuild the target") {
   const std::string base = "hello, world";
-  const std::string delta = varint(base.size()) + varint(13) + copy_op(7, 5) + insert_op(" and ") +
-                            copy_op(0, 3);
+  const std::string delta =
+      varint(base.size()) + varint(13) + copy_op(7, 5) + insert_op(" and ") + copy_op(0, 3);
   std::string out;
   REQUIRE(apply_delta(base, delta, out, 1 << 20));
   CHECK(out == "world and hel");

@@ -48,7 +48,7 @@ TEST_CASE("malformed hook input is an error naming the line, never a partial lis
   bad(std::string(40, 'A') + " " + B + " refs/heads/x\n");  // uppercase hex
   bad(A.substr(1) + " " + B + " refs/heads/x\n");           // 39 digits
   bad(A + " " + C64 + " refs/heads/x\n");                   // SHA-1 next to SHA-256
-  bad(A + " " + B + '\0' + " refs/heads/x\n");                  // NUL inside an id
+  bad(A + " " + B + '\0' + " refs/heads/x\n");              // NUL inside an id
 }
 
 TEST_CASE("more than kMaxRefUpdates updates is refused, not truncated") {

@@ -31,7 +31,7 @@ TEST_CASE("reports are written atomically with mode 0600") {
   REQUIRE(write_file_atomically(path, "first").has_value());
   REQUIRE(write_file_atomically(path, "second").has_value());
   CHECK(read(path) == "second");
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   // No temporary file is left behind.

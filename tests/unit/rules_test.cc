@@ -19,14 +19,26 @@ TEST_CASE("the embedded built-in rule file parses and covers every GitLab token 
     CHECK_FALSE(r.verify.empty());
     CHECK(r.builtin);
   }
-  for (const char* id : {"gitlab.pat", "gitlab.pat.routable", "gitlab.pat.routable_unversioned",
-                         "gitlab.routable.unknown_prefix", "gitlab.runner_auth",
-                         "gitlab.runner_auth.routable", "gitlab.runner_registration",
-                         "gitlab.oauth_app_secret", "gitlab.deploy_token", "gitlab.job_token",
-                         "gitlab.job_token.jwt", "gitlab.pipeline_trigger", "gitlab.feed_token",
-                         "gitlab.feed_token.path", "gitlab.incoming_mail", "gitlab.agent_token",
-                         "gitlab.scim_token", "gitlab.feature_flags_client",
-                         "gitlab.workspace_token", "gitlab.session_cookie"}) {
+  for (const char* id : {"gitlab.pat",
+                         "gitlab.pat.routable",
+                         "gitlab.pat.routable_unversioned",
+                         "gitlab.routable.unknown_prefix",
+                         "gitlab.runner_auth",
+                         "gitlab.runner_auth.routable",
+                         "gitlab.runner_registration",
+                         "gitlab.oauth_app_secret",
+                         "gitlab.deploy_token",
+                         "gitlab.job_token",
+                         "gitlab.job_token.jwt",
+                         "gitlab.pipeline_trigger",
+                         "gitlab.feed_token",
+                         "gitlab.feed_token.path",
+                         "gitlab.incoming_mail",
+                         "gitlab.agent_token",
+                         "gitlab.scim_token",
+                         "gitlab.feature_flags_client",
+                         "gitlab.workspace_token",
+                         "gitlab.session_cookie"}) {
     CAPTURE(id);
     CHECK(std::find(ids.begin(), ids.end(), id) != ids.end());
   }
@@ -36,7 +48,8 @@ TEST_CASE("rule file errors name the problem") {
   auto r = parse_rules_toml("[[rules]]\nid = \"x\"\npattern = \"a\"\nbogus = 1\n", "f.toml");
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find("unknown rule key 'bogus'") != std::string::npos);
-  r = parse_rules_toml("[[rules]]\nid = \"x\"\npattern = \"a\"\n[[rules]]\nid = \"x\"\npattern = \"b\"\n", "f.toml");
+  r = parse_rules_toml("[[rules]]\nid = \"x\"\npattern = \"a\"\n[[rules]]\nid = \"x\"\npattern = \"b\"\n",
+                       "f.toml");
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find("duplicate rule id") != std::string::npos);
   r = parse_rules_toml("[[rules]]\nid = \"x\"\npattern = \"a\"\nseverity = \"dire\"\n", "f.toml");
@@ -52,7 +65,8 @@ TEST_CASE("rule file errors name the problem") {
 
 TEST_CASE("patterns Hyperscan or PCRE2 cannot take are rejected with the rule id") {
   RuleSet set;
-  set.rules = parse_rules_toml("[[rules]]\nid = \"my.bad\"\npattern = '(a)\\1'\nexamples=['aa']\n", "f").value();
+  set.rules =
+      parse_rules_toml("[[rules]]\nid = \"my.bad\"\npattern = '(a)\\1'\nexamples=['aa']\n", "f").value();
   auto db = RuleDb::build(set);
   REQUIRE_FALSE(db.has_value());
   CHECK(db.error().message.find("my.bad") != std::string::npos);

@@ -33,8 +33,8 @@ Rule rule(const std::string& id, Severity sev) {
   return r;
 }
 
-Finding finding(const std::string& rule_id, const std::string& path, std::uint64_t line,
-                std::uint64_t col, const std::string& secret = kSecret) {
+Finding finding(const std::string& rule_id, const std::string& path, std::uint64_t line, std::uint64_t col,
+                const std::string& secret = kSecret) {
   Finding f;
   f.rule_id = rule_id;
   f.rule_name = "Rule " + rule_id;
@@ -42,7 +42,7 @@ Finding finding(const std::string& rule_id, const std::string& path, std::uint64
   f.secret = secret;
   f.secret_sha256 = sha256_hex(secret);
   f.redacted = "redacted****";
-  f.path = path;
+  f.provenance.path = path;
   f.line = line;
   f.column = col;
   f.end_line = line;
@@ -52,11 +52,11 @@ Finding finding(const std::string& rule_id, const std::string& path, std::uint64
 
 Finding history_finding() {
   Finding f = finding("r.one", "deleted/config.env", 3, 7);
-  f.location_kind = "blob";
-  f.blob_id = std::string(40, 'b');
-  f.commit = CommitInfo{std::string(40, 'c'), "Ann Author", "ann@example.com", "2026-01-02T03:04:05Z",
-                        "add config", std::nullopt};
-  f.in_head = false;
+  f.provenance.kind = *parse_source_kind("blob");
+  f.provenance.blob_id = std::string(40, 'b');
+  f.provenance.commit = CommitInfo{std::string(40, 'c'),   "Ann Author", "ann@example.com",
+                                   "2026-01-02T03:04:05Z", "add config", std::nullopt};
+  f.provenance.in_head = false;
   return f;
 }
 
@@ -113,15 +113,15 @@ TEST_CASE("sarif: one run, every rule once, 1-based regions, content fingerprint
     CHECK(idx_rule == res["ruleId"]);
   }
   CHECK(run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "x.env");
-  CHECK(run["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] ==
-        "src/a%20b.txt");
+  CHECK(run["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/a%20b.txt");
   CHECK(run["results"][0]["level"] == "error");
 }
 
 TEST_CASE("sarif and gitlab: fingerprints ignore positions, ids are stable") {
   const auto a = render("sarif", report({finding("r.one", "/abs/root/x.env", 1, 1)}));
   const auto b = render("sarif", report({finding("r.one", "/abs/root/x.env", 40, 12)}));
-  CHECK(a["runs"][0]["results"][0]["partialFingerprints"] == b["runs"][0]["results"][0]["partialFingerprints"]);
+  CHECK(a["runs"][0]["results"][0]["partialFingerprints"] ==
+        b["runs"][0]["results"][0]["partialFingerprints"]);
   const auto g1 = render("gitlab", report({finding("r.one", "/abs/root/x.env", 1, 1)}));
   const auto g2 = render("gitlab", report({finding("r.one", "/abs/root/x.env", 1, 1)}));
   CHECK(g1["vulnerabilities"][0]["id"] == g2["vulnerabilities"][0]["id"]);

@@ -17,7 +17,7 @@ Finding make(const std::string& secret, const std::string& path = "src/a.env",
   f.rule_id = "gitlab.pat";
   f.secret = secret;
   f.secret_sha256 = sha256_hex(secret);
-  f.path = path;
+  f.provenance.path = path;
   f.inline_allow = allow;
   return f;
 }
@@ -117,16 +117,20 @@ TEST_CASE("inline allows: both markers, off with --no-inline-allow; order of sou
 
 TEST_CASE("baseline: only glpatrol JSON reports, never 'treat as empty'") {
   const std::string ok = R"({"schema_version":"1.0.0","tool":{"name":"glpatrol","version":"0.1.0"},
-    "findings":[{"fingerprint":")" + fp("a") + R"("}]})";
+    "findings":[{"fingerprint":")" +
+                         fp("a") + R"("}]})";
   auto b = parse_baseline(ok, "b.json");
   REQUIRE(b.has_value());
   CHECK(b->fingerprints.count(fp("a")) == 1);
   CHECK(!parse_baseline("{not json", "b.json").has_value());
   CHECK(!parse_baseline("[]", "b.json").has_value());
   CHECK(!parse_baseline(R"({"findings":[]})", "b.json").has_value());  // no tool
-  CHECK(!parse_baseline(R"({"schema_version":"1.0.0","tool":{"name":"gitleaks"},"findings":[]})", "b").has_value());
-  CHECK(!parse_baseline(R"({"schema_version":"2.0.0","tool":{"name":"glpatrol"},"findings":[]})", "b").has_value());
-  CHECK(!parse_baseline(R"({"schema_version":"1.0.0","tool":{"name":"glpatrol"},"findings":[{"x":1}]})", "b").has_value());
+  CHECK(!parse_baseline(R"({"schema_version":"1.0.0","tool":{"name":"gitleaks"},"findings":[]})", "b")
+             .has_value());
+  CHECK(!parse_baseline(R"({"schema_version":"2.0.0","tool":{"name":"glpatrol"},"findings":[]})", "b")
+             .has_value());
+  CHECK(!parse_baseline(R"({"schema_version":"1.0.0","tool":{"name":"glpatrol"},"findings":[{"x":1}]})", "b")
+             .has_value());
   auto e = parse_baseline(R"({"schema_version":"1.0.0","tool":{"name":"glpatrol"},"findings":[]})", "b");
   REQUIRE(e.has_value());
   CHECK(e->fingerprints.empty());

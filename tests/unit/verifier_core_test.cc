@@ -30,11 +30,12 @@ struct FakeHttp : HttpClient {
   using Handler = std::function<Result<HttpResponse>(const HttpRequest&, int attempt)>;
   std::mutex mu;
   std::vector<HttpRequest> log;
-  std::map<std::string, int> hits;  // method + path
+  std::map<std::string, int> hits;        // method + path
   std::map<std::string, Handler> routes;  // "GET /api/v4/user"
   Result<HttpResponse> send(const HttpRequest& req) override {
     const auto path_at = req.url.find("/api/");
-    const std::string key = req.method + " " + (path_at == std::string::npos ? req.url : req.url.substr(path_at));
+    const std::string key =
+        req.method + " " + (path_at == std::string::npos ? req.url : req.url.substr(path_at));
     Handler h;
     int attempt = 0;
     {
@@ -114,10 +115,10 @@ TEST_CASE("parse_gitlab_url: https anywhere, http only to loopback, nothing hidd
   CHECK(host("http://localhost:3000").base == "http://localhost:3000");
   CHECK(host("http://[::1]:3000").host == "::1");
   for (const char* bad : {"gitlab.example.com", "ftp://127.0.0.1", "http://gitlab.example.com",
-                          "http://10.0.0.1", "http://[::2]", "http://128.0.0.1", "https://u:p@gitlab.example.com",
-                          "https://gitlab.example.com/?private_token=x", "https://gitlab.example.com/#x",
-                          "https://gitlab.example.com:99999x", "https://", "https://exa mple.com",
-                          "https://gitlab.example.com\\@evil.example"}) {
+                          "http://10.0.0.1", "http://[::2]", "http://128.0.0.1",
+                          "https://u:p@gitlab.example.com", "https://gitlab.example.com/?private_token=x",
+                          "https://gitlab.example.com/#x", "https://gitlab.example.com:99999x", "https://",
+                          "https://exa mple.com", "https://gitlab.example.com\\@evil.example"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_gitlab_url(bad).has_value());
   }
@@ -143,7 +144,8 @@ TEST_CASE("resolve_gitlab_hosts: explicit URLs, then CI_SERVER_URL in GitLab CI,
   CHECK(resolve_gitlab_hosts({}, getenv_fn)->front().base == "https://gitlab.com");  // not in CI
   env["GITLAB_CI"] = "true";
   CHECK(resolve_gitlab_hosts({}, getenv_fn)->front().base == "https://gitlab.corp.example");
-  auto both = resolve_gitlab_hosts({"https://a.example/", "https://a.example", "https://b.example"}, getenv_fn);
+  auto both =
+      resolve_gitlab_hosts({"https://a.example/", "https://a.example", "https://b.example"}, getenv_fn);
   REQUIRE(both.has_value());
   REQUIRE(both->size() == 2);
   CHECK_FALSE(both->front().from_default);
@@ -163,10 +165,15 @@ TEST_CASE("personal access token: every documented answer maps to one status") {
     std::string want;
   };
   const std::vector<Case> cases = {
-      {401, R"({"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."})", "revoked"},
-      {401, R"({"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."})", "expired"},
+      {401,
+       R"({"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."})",
+       "revoked"},
+      {401,
+       R"({"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."})",
+       "expired"},
       {401, R"({"message":"401 Unauthorized"})", "invalid"},
-      {403, R"({"error":"insufficient_scope","error_description":"The request requires higher privileges"})", "active"},
+      {403, R"({"error":"insufficient_scope","error_description":"The request requires higher privileges"})",
+       "active"},
       {403, R"({"message":"403 Forbidden - Your account has been blocked."})", "active"},
       {403, "<html>WAF</html>", "unknown"},
       {500, R"({"message":"500 Internal Server Error"})", "unknown"},
@@ -193,7 +200,8 @@ TEST_CASE("personal access token: metadata, owner, request shape") {
   const std::string t = pat();
   Rig rig;
   rig.http->routes[kSelf] = [](const HttpRequest&, int) {
-    return FakeHttp::resp(200, R"({"id":4,"name":"Test Token","revoked":false,"created_at":"2026-01-01T10:00:00.000Z",
+    return FakeHttp::resp(
+        200, R"({"id":4,"name":"Test Token","revoked":false,"created_at":"2026-01-01T10:00:00.000Z",
       "description":"","scopes":["api","read_user"],"user_id":3,"last_used_at":"2026-11-17T09:00:00.000Z",
       "active":true,"expires_at":"2027-06-01"})");
   };
@@ -259,7 +267,8 @@ TEST_CASE("429: Retry-After honoured with bounded retries; never invalid") {
         r.retry_after = "2";
         return Result<HttpResponse>(r);
       }
-      return Result<HttpResponse>(FakeHttp::resp(200, R"({"scopes":["read_api"],"active":true,"expires_at":"2027-01-01"})"));
+      return Result<HttpResponse>(
+          FakeHttp::resp(200, R"({"scopes":["read_api"],"active":true,"expires_at":"2027-01-01"})"));
     };
     rig.http->routes[kUser] = [](const HttpRequest&, int) { return FakeHttp::resp(500, ""); };
     auto v = rig.make().verify(query(t));
@@ -299,6 +308,61 @@ TEST_CASE("429: Retry-After honoured with bounded retries; never invalid") {
     CHECK(v.status == "invalid");
     CHECK(rig.sleeps == std::vector<std::chrono::milliseconds>{5000ms});
   }
+}
+
+TEST_CASE("I11-14 Retry-After: a far-future date or a huge delta is clamped, never overflows") {
+  const auto now = std::chrono::system_clock::from_time_t(1795000000);  // 2026-11
+  const auto far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now);
+  REQUIRE(far.has_value());
+  CHECK(*far == std::chrono::milliseconds(std::chrono::hours(24)));
+  CHECK(parse_retry_after("99999999999999999999999999", now) ==
+        std::chrono::milliseconds(std::chrono::hours(24)));
+  CHECK(parse_retry_after("120", now) == 120000ms);
+  CHECK(parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now) == 0ms);
+  CHECK_FALSE(parse_retry_after("soon", now).has_value());
+  CHECK_FALSE(parse_retry_after("", now).has_value());
+  // Through the verifier: the far date is beyond the wait cap, so no sleep and unknown.
+  Rig rig;
+  rig.http->routes[kSelf] = [](const HttpRequest&, int) {
+    HttpResponse r = FakeHttp::resp(429, "");
+    r.retry_after = "Fri, 31 Dec 9999 23:59:59 GMT";
+    return Result<HttpResponse>(r);
+  };
+  auto v = rig.make().verify(query(pat()));
+  CHECK(v.status == "unknown");
+  CHECK(rig.sleeps.empty());
+}
+
+TEST_CASE("I11-13 wrong JSON types in an answer make the token unknown, never an exception") {
+  const std::string t = pat();
+  for (const char* body :
+       {R"({"scopes":["api"],"active":"yes"})", R"({"scopes":["api"],"active":false,"revoked":1})",
+        R"({"scopes":["api"],"active":false,"expired":"no"})", R"({"scopes":"api","active":[]})"}) {
+    CAPTURE(body);
+    Rig rig;
+    rig.http->routes[kSelf] = [body](const HttpRequest&, int) {
+      return Result<HttpResponse>(FakeHttp::resp(200, body));
+    };
+    Verification v;
+    CHECK_NOTHROW(v = rig.make().verify(query(t)));
+    CHECK(v.status == "unknown");
+    CHECK(v.reason.find("not a boolean") != std::string::npos);
+  }
+  // Other fields of the wrong type are ignored metadata, the status still stands.
+  Rig rig;
+  rig.http->routes[kSelf] = [](const HttpRequest&, int) {
+    return Result<HttpResponse>(FakeHttp::resp(
+        200,
+        R"({"scopes":["read_repository",7],"active":true,"name":5,"created_at":[],"user_id":"x","expires_at":"2027-01-01"})"));
+  };
+  rig.http->routes[kUser] = [](const HttpRequest&, int) {
+    return Result<HttpResponse>(FakeHttp::resp(200, R"({"id":"seven","username":9,"is_admin":"yes"})"));
+  };
+  const auto v = rig.make().verify(query(t));
+  CHECK(v.status == "active");
+  CHECK(v.scopes == std::vector<std::string>{"read_repository"});
+  CHECK_FALSE(v.user_id.has_value());
+  CHECK_FALSE(v.is_admin.has_value());
 }
 
 TEST_CASE("network errors are unknown and never carry the token") {
@@ -382,7 +446,9 @@ TEST_CASE("job and session tokens use their own headers") {
   rig.http->routes["GET /api/v4/job"] = [](const HttpRequest&, int) {
     return FakeHttp::resp(200, R"({"id":9,"status":"running","user":{"id":2,"username":"ci"}})");
   };
-  rig.http->routes[kUser] = [](const HttpRequest&, int) { return FakeHttp::resp(401, R"({"message":"401 Unauthorized"})"); };
+  rig.http->routes[kUser] = [](const HttpRequest&, int) {
+    return FakeHttp::resp(401, R"({"message":"401 Unauthorized"})");
+  };
   Verifier v = rig.make();
   auto j = v.verify(query(job, "job"));
   CHECK(j.status == "active");
@@ -477,7 +543,8 @@ TEST_CASE("assess_risk: GitLab's lifetime rules and scope tiers") {
 TEST_CASE("revoke_personal_token: DELETE self only") {
   FakeHttp http;
   http.routes["DELETE /api/v4/personal_access_tokens/self"] = [](const HttpRequest&, int attempt) {
-    return FakeHttp::resp(attempt == 0 ? 204 : 401, attempt == 0 ? "" : R"({"error_description":"Token was revoked."})");
+    return FakeHttp::resp(attempt == 0 ? 204 : 401,
+                          attempt == 0 ? "" : R"({"error_description":"Token was revoked."})");
   };
   const std::string t = pat();
   auto r = revoke_personal_token(http, host("https://gitlab.example.com"), t, 5000ms);

@@ -9,8 +9,7 @@ using namespace glpatrol;
 TEST_CASE("curl client: plain http only to loopback, nothing but http(s), before any socket") {
   auto client = make_curl_client(CurlClientOptions{});
   for (const char* url : {"http://gitlab.example.com/api/v4/user", "http://10.1.2.3/api/v4/user",
-                          "ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/",
-                          "not a url"}) {
+                          "ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/", "not a url"}) {
     CAPTURE(url);
     HttpRequest req;
     req.url = url;

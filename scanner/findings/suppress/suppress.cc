@@ -1,17 +1,18 @@
 #include "findings/suppress/suppress.h"
 
-#include <fnmatch.h>
+#include "findings/report_header.h"
 
 #include <nlohmann/json.hpp>
 
+#include "common/glob.h"
 #include "common/read_file.h"
 
 namespace glpatrol {
 
 namespace {
 
-constexpr std::uint64_t kMaxIgnoreFileBytes = 16ull << 20;   // 16 MiB
-constexpr std::uint64_t kMaxBaselineBytes = 1024ull << 20;   // 1 GiB
+constexpr std::uint64_t kMaxIgnoreFileBytes = 16ull << 20;  // 16 MiB
+constexpr std::uint64_t kMaxBaselineBytes = 1024ull << 20;  // 1 GiB
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -19,15 +20,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool path_matches(std::string_view path, const std::string& glob) {
-  if (glob.empty()) return true;
-  const std::string p(path);
-  if (fnmatch(glob.c_str(), p.c_str(), 0) == 0) return true;
-  for (std::size_t pos = p.find('/'); pos != std::string::npos; pos = p.find('/', pos + 1))
-    if (fnmatch(glob.c_str(), p.c_str() + pos + 1, 0) == 0) return true;
-  return false;
+/// An ignore entry's path glob; an entry without one applies to every path.
+bool entry_matches(std::string_view path, const std::string& glob) {
+  return glob.empty() || path_matches(path, glob);
 }
-
 
 }  // namespace
 
@@ -80,7 +76,8 @@ Result<std::vector<IgnoreEntry>> parse_ignore_file(std::string_view text, const 
                            "' is not a glpatrol fingerprint (<rule_id>:<sha256 hex>, as printed "
                            "in the JSON report's \"fingerprint\" field)");
     if (reason.empty())
-      return Error::config(at + ": missing reason: every entry needs a '# why this is not a "
+      return Error::config(at +
+                           ": missing reason: every entry needs a '# why this is not a "
                            "leak' comment");
     IgnoreEntry e;
     e.fingerprint = std::string(fields[0]);
@@ -101,27 +98,12 @@ Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
 
 Result<Baseline> parse_baseline(std::string_view text, const std::string& origin) {
   const std::string what = origin + ": baseline";
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    return Error::config(what + " is not valid JSON (" + e.what() + ")");
-  }
-  if (!doc.is_object() || !doc.contains("findings") || !doc["findings"].is_array())
-    return Error::config(what + " is not a glpatrol JSON report (no \"findings\" array); "
-                         "create one with: glpatrol ... -r json:" + origin);
-  const auto tool = doc.value("/tool/name"_json_pointer, std::string());
-  if (tool != "glpatrol")
-    return Error::config(what + " was written by '" + (tool.empty() ? "an unknown tool" : tool) +
-                         "', not glpatrol");
-  const auto version = doc.value("schema_version", std::string());
-  if (version.rfind("1.", 0) != 0)
-    return Error::config(what + " has report schema version '" + version +
-                         "'; this glpatrol reads version 1.x");
+  auto doc = parse_report_document(text, what, origin);
+  if (!doc) return doc.error();
   Baseline b;
   b.path = origin;
   std::size_t i = 0;
-  for (const auto& f : doc["findings"]) {
+  for (const auto& f : (*doc)["findings"]) {
     const auto fp = f.is_object() ? f.value("fingerprint", std::string()) : std::string();
     if (!is_fingerprint(fp))
       return Error::config(what + ": finding " + std::to_string(i) + " has no valid fingerprint");
@@ -137,8 +119,7 @@ Result<Baseline> load_baseline(const std::string& path) {
   return parse_baseline(*text, path);
 }
 
-Suppressor::Suppressor(std::vector<IgnoreEntry> entries, std::optional<Baseline> baseline,
-                       bool inline_allow)
+Suppressor::Suppressor(std::vector<IgnoreEntry> entries, std::optional<Baseline> baseline, bool inline_allow)
     : entries_(std::move(entries)),
       hits_(new std::atomic<std::uint64_t>[entries_.size() + 1]),
       baseline_(std::move(baseline)),
@@ -156,7 +137,8 @@ bool Suppressor::apply(Finding& f) {
   auto [lo, hi] = by_fp_.equal_range(fp);
   std::size_t best = entries_.size();
   for (auto it = lo; it != hi; ++it)
-    if (it->second < best && path_matches(f.path, entries_[it->second].path_glob)) best = it->second;
+    if (it->second < best && entry_matches(f.provenance.path, entries_[it->second].path_glob))
+      best = it->second;
   if (best != entries_.size()) {
     hits_[best].fetch_add(1, std::memory_order_relaxed);
     n_ignore_.fetch_add(1, std::memory_order_relaxed);
@@ -167,9 +149,9 @@ bool Suppressor::apply(Finding& f) {
   // 2. Inline allows.
   if (inline_allow_ && f.inline_allow != InlineAllow::None) {
     n_inline_.fetch_add(1, std::memory_order_relaxed);
-    f.suppressed = Suppression{
-        "inline", f.inline_allow == InlineAllow::Glpatrol ? "glpatrol:allow on the token's line"
-                                                          : "gitleaks:allow on the token's line"};
+    f.suppressed =
+        Suppression{"inline", f.inline_allow == InlineAllow::Glpatrol ? "glpatrol:allow on the token's line"
+                                                                      : "gitleaks:allow on the token's line"};
     return true;
   }
   // 3. Baseline.

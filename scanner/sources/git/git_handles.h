@@ -35,6 +35,7 @@ using RefIterPtr = GitPtr<git_reference_iterator, git_reference_iterator_free>;
 using ReflogPtr = GitPtr<git_reflog, git_reflog_free>;
 using IndexPtr = GitPtr<git_index, git_index_free>;
 using DiffPtr = GitPtr<git_diff, git_diff_free>;
+using RemotePtr = GitPtr<git_remote, git_remote_free>;
 
 /// The text of the last libgit2 error on this thread ("unknown error" when none).
 inline std::string last_git_error_text() {
@@ -63,9 +64,7 @@ struct OidHash {
   }
 };
 struct OidEq {
-  bool operator()(const git_oid& a, const git_oid& b) const noexcept {
-    return git_oid_equal(&a, &b) != 0;
-  }
+  bool operator()(const git_oid& a, const git_oid& b) const noexcept { return git_oid_equal(&a, &b) != 0; }
 };
 
 /// Holds libgit2 initialised for its lifetime (git_libgit2_init is reference counted).

@@ -19,6 +19,63 @@ std::string with_slash(const char* p) {
 }
 }  // namespace
 
+std::optional<std::string> web_url_from_remote(std::string_view u) {
+  std::string_view host, path;
+  bool keep_port = false;
+  auto strip = [](std::string_view& s, std::string_view prefix) {
+    if (s.substr(0, prefix.size()) != prefix) return false;
+    s.remove_prefix(prefix.size());
+    return true;
+  };
+  const bool https = strip(u, "https://");
+  if (https || strip(u, "ssh://")) {
+    keep_port = https;  // an ssh port is not the web server's
+    const auto slash = u.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    host = u.substr(0, slash);
+    path = u.substr(slash + 1);
+    if (const auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  } else if (u.find("://") == std::string_view::npos) {
+    const auto colon = u.find(':');
+    const auto slash = u.find('/');
+    if (colon == std::string_view::npos || (slash != std::string_view::npos && slash < colon))
+      return std::nullopt;
+    host = u.substr(0, colon);
+    path = u.substr(colon + 1);
+    if (const auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  } else {
+    return std::nullopt;
+  }
+  std::string_view port;
+  if (const auto colon = host.find(':'); colon != std::string_view::npos) {
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)
+      return std::nullopt;
+  }
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (path.size() > 4 && path.substr(path.size() - 4) == ".git") path.remove_suffix(4);
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (host.empty() || path.empty() || host.front() == '.' || host.front() == '-' ||
+      host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+          std::string_view::npos ||
+      path.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~/-") !=
+          std::string_view::npos ||
+      path.find("..") != std::string_view::npos || path.find("//") != std::string_view::npos)
+    return std::nullopt;
+  std::string out = "https://" + std::string(host);
+  if (keep_port && !port.empty()) out += ":" + std::string(port);
+  return out + "/" + std::string(path);
+}
+
+std::optional<std::string> origin_web_url(git_repository* repo) {
+  git_remote* raw = nullptr;
+  if (git_remote_lookup(&raw, repo, "origin") != 0) return std::nullopt;
+  RemotePtr remote(raw);
+  const char* url = git_remote_url(remote.get());
+  return url == nullptr ? std::nullopt : web_url_from_remote(url);
+}
+
 void configure_libgit2(bool trust_repo_owner) {
   // Ownership validation (libgit2 >= 1.5, like git's safe.directory) is only turned off on
   // the operator's explicit request.
@@ -79,12 +136,11 @@ Result<Repo> open_repository(const std::string& path, const std::vector<std::str
       rc == GIT_EOWNER ||
       (rc == GIT_ENOTFOUND && last_git_error_text().find("safe.directory") != std::string::npos);
   if (owner_refused)
-    return Error::usage(
-        "'" + path + "': the repository is owned by another user and libgit2 refuses to open it "
-        "(the same protection as git's safe.directory). If you trust this repository, pass "
-        "--trust-repo-owner (or add it to safe.directory in your git configuration)");
-  if (rc == GIT_ENOTFOUND)
-    return Error::usage("'" + path + "' is not inside a git repository");
+    return Error::usage("'" + path +
+                        "': the repository is owned by another user and libgit2 refuses to open it "
+                        "(the same protection as git's safe.directory). If you trust this repository, pass "
+                        "--trust-repo-owner (or add it to safe.directory in your git configuration)");
+  if (rc == GIT_ENOTFOUND) return Error::usage("'" + path + "' is not inside a git repository");
   if (rc != 0) return git_error("cannot open repository '" + path + "'", rc);
   r.repo.reset(raw);
   r.git_dir = with_slash(git_repository_path(raw));
@@ -107,8 +163,7 @@ Result<Repo> open_repository(const std::string& path, const std::vector<std::str
 
 Result<RepoPtr> reopen(const Repo& r) {
   git_repository* raw = nullptr;
-  const int rc = git_repository_open_ext(&raw, r.git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
-                                         nullptr);
+  const int rc = git_repository_open_ext(&raw, r.git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
   if (rc != 0) return git_error("cannot reopen repository '" + r.git_dir + "'", rc);
   RepoPtr repo(raw);
   if (auto s = install_safe_odb(raw, r.common_dir + "objects"); !s) return s.error();
@@ -155,8 +210,7 @@ Result<git_oid> resolve_commit(git_repository* repo, const std::string& rev) {
   ObjectPtr obj(raw);
   git_object* peeled = nullptr;
   rc = git_object_peel(&peeled, obj.get(), GIT_OBJECT_COMMIT);
-  if (rc != 0)
-    return Error::usage("revision '" + rev + "' does not name a commit: " + last_git_error_text());
+  if (rc != 0) return Error::usage("revision '" + rev + "' does not name a commit: " + last_git_error_text());
   ObjectPtr p(peeled);
   return *git_object_id(p.get());
 }

@@ -19,22 +19,20 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/glob.h"
 #include "common/read_file.h"
-#include "matcher/to_finding.h"
-#include "sources/git/blob_scanner.h"
-#include "sources/git/git_scan.h"
+#include "sources/git/blob_reader.h"
+#include "sources/git/git_walk.h"
 #include "sources/git/index_file.h"
+#include "sources/git/messages.h"
 
-namespace glpatrol {
+namespace glpatrol::git {
 
 namespace {
-
-using git::OidEq;
-using git::OidHash;
-using git::OidSet;
 
 constexpr std::uint64_t kMaxIndexFileSize = 2ull << 30;
 
@@ -52,7 +50,7 @@ struct StagedChanges {
 
 bool is_gitlink(std::uint32_t mode) { return mode == GIT_FILEMODE_COMMIT; }
 
-git_oid to_oid(const git::RawOid& raw) {
+git_oid to_oid(const RawOid& raw) {
   git_oid o;
   git_oid_fromraw(&o, raw.data());
   return o;
@@ -73,8 +71,7 @@ Result<std::string> read_index_bytes(const std::string& path) {
 /// Walks the index's stage-0 entries against HEAD's tree (see the file comment).
 class IndexTreeWalk {
  public:
-  IndexTreeWalk(git_repository* repo, const git::IndexFile& ix, StagedChanges& out)
-      : repo_(repo), out_(out) {
+  IndexTreeWalk(git_repository* repo, const IndexFile& ix, StagedChanges& out) : repo_(repo), out_(out) {
     bool conflicts = false;
     for (const auto& e : ix.entries) {
       if (e.stage == 0) {
@@ -84,7 +81,7 @@ class IndexTreeWalk {
       }
     }
     // Git keeps the index sorted; an index that is not is sorted here rather than trusted.
-    auto by_path = [](const git::IndexEntry* a, const git::IndexEntry* b) { return a->path < b->path; };
+    auto by_path = [](const IndexEntry* a, const IndexEntry* b) { return a->path < b->path; };
     if (!std::is_sorted(entries_.begin(), entries_.end(), by_path))
       std::stable_sort(entries_.begin(), entries_.end(), by_path);
     // Git invalidates the cache tree around conflicts; without them it is trusted as git does.
@@ -94,7 +91,15 @@ class IndexTreeWalk {
   }
 
   Status run(const git_tree* head) {
-    walk("", head != nullptr ? git_tree_id(head) : nullptr, 0, entries_.size());
+    // Directories wait on an explicit stack (never recursion): a crafted index or HEAD nesting
+    // 40,000 directories must not exhaust the stack.
+    pending_.push_back({"", head != nullptr ? std::optional<git_oid>(*git_tree_id(head)) : std::nullopt, 0,
+                        entries_.size()});
+    while (!pending_.empty() && fault_.empty()) {
+      Dir d = std::move(pending_.back());
+      pending_.pop_back();
+      walk(d.prefix, d.head ? &*d.head : nullptr, d.begin, d.end);
+    }
     return fault_.empty() ? Status::ok() : Status(Error::git(fault_));
   }
 
@@ -111,7 +116,7 @@ class IndexTreeWalk {
   /// index entries under it. The tree is read only when the cache tree cannot vouch for it.
   void walk(const std::string& prefix, const git_oid* head_id, std::size_t b, std::size_t e) {
     if (!fault_.empty()) return;
-    git::TreePtr head_tree;
+    TreePtr head_tree;
     if (head_id != nullptr) {
       const std::string dir = prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1);
       auto ct = cache_tree_.find(dir);
@@ -169,46 +174,82 @@ class IndexTreeWalk {
         continue;
       }
       if (dir) {
-        walk(prefix + it.key, it.head != nullptr ? git_tree_entry_id(it.head) : nullptr, it.begin, it.end);
+        pending_.push_back(
+            {prefix + it.key,
+             it.head != nullptr ? std::optional<git_oid>(*git_tree_entry_id(it.head)) : std::nullopt,
+             it.begin, it.end});
         continue;
       }
-      const git::IndexEntry& ie = *entries_[it.begin];
-      if (ie.intent_to_add || is_gitlink(ie.mode)) continue;  // nothing staged / other repository
+      const IndexEntry& ie = *entries_[it.begin];
+      if (ie.intent_to_add) continue;  // nothing staged yet
       const git_oid id = to_oid(ie.id);
+      // A gitlink names a commit of another repository, unless its id names an object of this
+      // one: then it is content like any other (a crafted index can hide a blob that way).
+      if (is_gitlink(ie.mode) && !object_exists(id)) continue;
       if (it.head != nullptr) {
-        // Same blob: at most the mode changed, no content is added.
-        if (git_oid_equal(&id, git_tree_entry_id(it.head))) continue;
+        // Same blob already in HEAD at this path: at most the mode changed, nothing is added.
+        // The same id under another object type (a gitlink in HEAD, a file now) is new content:
+        // HEAD never had it as a file, so nothing scanned it.
+        if (git_oid_equal(&id, git_tree_entry_id(it.head)) && !is_gitlink(ie.mode) &&
+            git_tree_entry_type(it.head) == GIT_OBJECT_BLOB)
+          continue;
         if (git_tree_entry_type(it.head) == GIT_OBJECT_BLOB) out_.removed.insert(*git_tree_entry_id(it.head));
       }
       out_.staged.push_back({ie.path, id});
     }
   }
 
-  git::TreePtr lookup(const git_oid* id) {
+  bool object_exists(const git_oid& id) {
+    git_odb* odb = nullptr;
+    if (git_repository_odb(&odb, repo_) != 0) return false;
+    OdbPtr owned(odb);
+    return git_odb_exists(odb, &id) == 1;
+  }
+
+  TreePtr lookup(const git_oid* id) {
     git_tree* raw = nullptr;
     if (git_tree_lookup(&raw, repo_, id) != 0) {
-      fault_ = "cannot read a tree of HEAD (" + git::oid_hex(*id) + "): " + git::last_git_error_text();
+      fault_ = "cannot read a tree of HEAD (" + oid_hex(*id) + "): " + last_git_error_text();
       return nullptr;
     }
     ++out_.trees_read;
-    return git::TreePtr(raw);
+    return TreePtr(raw);
   }
 
   /// A HEAD entry the commit deletes: its blobs (a whole directory's) go to `removed`.
-  void removed_from(const git_tree_entry* te) {
-    if (git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
-      out_.removed.insert(*git_tree_entry_id(te));
-    } else if (git_tree_entry_type(te) == GIT_OBJECT_TREE) {
-      git::TreePtr t = lookup(git_tree_entry_id(te));
+  /// Iterative: trees to open wait on a stack.
+  void removed_from(const git_tree_entry* top) {
+    if (git_tree_entry_type(top) == GIT_OBJECT_BLOB) {
+      out_.removed.insert(*git_tree_entry_id(top));
+      return;
+    }
+    if (git_tree_entry_type(top) != GIT_OBJECT_TREE) return;
+    std::vector<git_oid> trees{*git_tree_entry_id(top)};
+    while (!trees.empty()) {
+      const git_oid id = trees.back();
+      trees.pop_back();
+      TreePtr t = lookup(&id);
       if (!t) return;
-      for (std::size_t k = 0; k < git_tree_entrycount(t.get()); ++k) removed_from(git_tree_entry_byindex(t.get(), k));
+      for (std::size_t k = 0; k < git_tree_entrycount(t.get()); ++k) {
+        const git_tree_entry* te = git_tree_entry_byindex(t.get(), k);
+        if (git_tree_entry_type(te) == GIT_OBJECT_BLOB)
+          out_.removed.insert(*git_tree_entry_id(te));
+        else if (git_tree_entry_type(te) == GIT_OBJECT_TREE)
+          trees.push_back(*git_tree_entry_id(te));
+      }
     }
   }
 
+  struct Dir {
+    std::string prefix;
+    std::optional<git_oid> head;
+    std::size_t begin = 0, end = 0;
+  };
   git_repository* repo_;
   StagedChanges& out_;
-  std::vector<const git::IndexEntry*> entries_;
-  std::unordered_map<std::string, const git::CacheTreeDir*> cache_tree_;
+  std::vector<Dir> pending_;  ///< directories still to walk
+  std::vector<const IndexEntry*> entries_;
+  std::unordered_map<std::string, const CacheTreeDir*> cache_tree_;
   std::string fault_;
 };
 
@@ -217,16 +258,16 @@ Status staged_by_libgit2(git_repository* r, const std::string& index_path, git_t
                          StagedChanges& out) {
   git_index* idx_raw = nullptr;
   if (int rc = git_index_open(&idx_raw, index_path.c_str()); rc != 0)
-    return git::git_error("cannot read the index '" + index_path + "'", rc);
-  git::IndexPtr index(idx_raw);
+    return git_error("cannot read the index '" + index_path + "'", rc);
+  IndexPtr index(idx_raw);
   out.reader = "libgit2";
   out.index_entries = git_index_entrycount(index.get());
   git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
   dopts.flags = GIT_DIFF_IGNORE_SUBMODULES;  // gitlinks name other repositories' commits
   git_diff* diff_raw = nullptr;
   if (int rc = git_diff_tree_to_index(&diff_raw, r, head_tree, index.get(), &dopts); rc != 0)
-    return git::git_error("cannot compare the index with HEAD", rc);
-  git::DiffPtr diff(diff_raw);
+    return git_error("cannot compare the index with HEAD", rc);
+  DiffPtr diff(diff_raw);
   auto add = [&](const char* path, const git_oid& id, std::uint16_t mode) {
     if (path == nullptr || git_oid_is_zero(&id) || mode == GIT_FILEMODE_COMMIT) return;
     out.staged.push_back({path, id});
@@ -235,7 +276,9 @@ Status staged_by_libgit2(git_repository* r, const std::string& index_path, git_t
   for (std::size_t i = 0; i < n; ++i) {
     const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
     switch (d->status) {
-      case GIT_DELTA_DELETED: out.removed.insert(d->old_file.id); break;
+      case GIT_DELTA_DELETED:
+        out.removed.insert(d->old_file.id);
+        break;
       case GIT_DELTA_MODIFIED:
         out.removed.insert(d->old_file.id);
         add(d->new_file.path, d->new_file.id, d->new_file.mode);
@@ -246,13 +289,14 @@ Status staged_by_libgit2(git_repository* r, const std::string& index_path, git_t
       case GIT_DELTA_COPIED:
         add(d->new_file.path, d->new_file.id, d->new_file.mode);
         break;
-      default: break;  // unmodified, conflicted (below)
+      default:
+        break;  // unmodified, conflicted (below)
     }
   }
   if (git_index_has_conflicts(index.get()) == 1) {
     git_index_conflict_iterator* it_raw = nullptr;
     if (git_index_conflict_iterator_new(&it_raw, index.get()) == 0) {
-      git::GitPtr<git_index_conflict_iterator, git_index_conflict_iterator_free> it(it_raw);
+      GitPtr<git_index_conflict_iterator, git_index_conflict_iterator_free> it(it_raw);
       const git_index_entry *anc = nullptr, *ours = nullptr, *theirs = nullptr;
       while (git_index_conflict_next(&anc, &ours, &theirs, it.get()) == 0)
         for (const git_index_entry* e : {ours, theirs})
@@ -270,7 +314,7 @@ Status staged_changes(git_repository* r, git_tree* head_tree, StagedChanges& out
     out.reader = "glpatrol";
     return Status::ok();
   }
-  auto ix = git::parse_index_file(*bytes);
+  auto ix = parse_index_file(*bytes);
   if (!ix) return ix.error().with_context(path);
   if (!ix->unsupported.empty()) return staged_by_libgit2(r, path, head_tree, out);
   out.reader = "glpatrol";
@@ -283,10 +327,24 @@ Status staged_changes(git_repository* r, git_tree* head_tree, StagedChanges& out
   return Status::ok();
 }
 
+/// The content of HEAD's blob at `path` ("" when HEAD has none there).
+std::string head_blob_at(git_repository* r, git_tree* head_tree, const std::string& path) {
+  if (head_tree == nullptr) return {};
+  git_tree_entry* e_raw = nullptr;
+  if (git_tree_entry_bypath(&e_raw, head_tree, path.c_str()) != 0) return {};
+  TreeEntryPtr e(e_raw);
+  git_blob* b_raw = nullptr;
+  if (git_tree_entry_type(e_raw) != GIT_OBJECT_BLOB ||
+      git_blob_lookup(&b_raw, r, git_tree_entry_id(e_raw)) != 0)
+    return {};
+  GitPtr<git_blob, git_blob_free> b(b_raw);
+  return std::string(static_cast<const char*>(git_blob_rawcontent(b_raw)),
+                     static_cast<std::size_t>(git_blob_rawsize(b_raw)));
+}
+
 }  // namespace
 
-Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io) {
-  using namespace git;
+Status scan_staged(const GitScanOptions& opts, ScanContext& ctx, GitInfo& info) {
   auto repo = open_repository(opts.repo);
   if (!repo) return repo.error();
   git_repository* r = repo->repo.get();
@@ -294,79 +352,80 @@ Status scan_git_staged(const GitScanOptions& opts, GitScanIo& io) {
 
   // HEAD's tree; an unborn HEAD (first commit) compares with the empty tree.
   TreePtr head_tree;
-  nlohmann::ordered_json& gx = io.extra["git"];
-  gx["mode"] = "staged";
-  gx["repository"] = repo->git_dir;
-  if (git_repository_head_unborn(r) == 1) {
-    gx["head"] = nullptr;
-  } else {
-    auto head = git::resolve_commit(r, "HEAD");
+  info.mode = "staged";
+  info.repository = repo->git_dir;
+  if (git_repository_head_unborn(r) != 1) {
+    auto head = resolve_commit(r, "HEAD");
     if (!head) return Error::git("cannot read HEAD: " + head.error().message);
     git_commit* commit_raw = nullptr;
-    if (int rc = git_commit_lookup(&commit_raw, r, &*head); rc != 0)
-      return git_error("cannot read HEAD", rc);
+    if (int rc = git_commit_lookup(&commit_raw, r, &*head); rc != 0) return git_error("cannot read HEAD", rc);
     CommitPtr commit(commit_raw);
     git_tree* tree_raw = nullptr;
     if (int rc = git_commit_tree(&tree_raw, commit.get()); rc != 0)
       return git_error("cannot read HEAD's tree", rc);
     head_tree.reset(tree_raw);
-    gx["head"] = oid_hex(*head);
+    info.head = oid_hex(*head);
   }
 
   StagedChanges changes;
   if (auto s = staged_changes(r, head_tree.get(), changes); !s) return s;
-  const std::vector<Staged>& staged = changes.staged;
-  const OidSet& removed = changes.removed;
-  gx["index"] = {{"reader", changes.reader},
-                 {"entries", changes.index_entries},
-                 {"trees_read", changes.trees_read},
-                 {"directories_skipped", changes.dirs_skipped}};
+  IndexInfo ix;
+  ix.reader = changes.reader;
+  ix.entries = changes.index_entries;
+  ix.trees_read = changes.trees_read;
+  ix.directories_skipped = changes.dirs_skipped;
+  info.index = std::move(ix);
 
-  const std::uint64_t cap = opts.max_blob_size != 0 ? std::min(opts.max_blob_size, kMaxGitBlobSize)
-                                                    : kMaxGitBlobSize;
-  std::unordered_set<git_oid, OidHash, OidEq> unique;
-  for (const auto& s : staged) unique.insert(s.blob);
+  OidSet unique;
+  for (const auto& s : changes.staged) unique.insert(s.blob);
+  auto step = ctx.make_step();
+  if (!step) return step.error();
   {
-    BlobScanner scanner(*repo, io, cap);
+    BlobReader reader(*repo, ctx, opts);
     // Small commits scan on one worker: opening a second repository costs more than it saves.
-    if (auto s = scanner.start(unique.size() > 64 ? io.jobs : 1); !s) return s;
-    for (const auto& id : unique) scanner.push(id);
-    scanner.finish();
-    BlobMatches& hits = scanner.results();
-    for (const auto& s : staged) {
+    if (auto s = reader.start(unique.size() > 64 ? ctx.jobs() : 1); !s) return s;
+    for (const auto& id : unique) reader.push(id);
+    reader.finish();
+    // A staged "file" whose id names a tree or commit (a crafted index): its bytes were scanned;
+    // the files below it are staged content too, at its path.
+    TreeDiffer differ(r, [&](const git_oid& id, const std::string& reason, const std::string& detail) {
+      report_object_fault(ctx, opts, id, reason, detail);
+    });
+    PlaceCallbacks cb;
+    cb.paths_of = [&](const git_oid& id) {
+      std::vector<std::string> out;
+      for (const auto& st : changes.staged)
+        if (git_oid_equal(&st.blob, &id)) out.push_back(st.path);
+      return out;
+    };
+    cb.add = [&](const std::string& path, const git_oid& blob) {
+      changes.staged.push_back({path, blob});
+      return unique.insert(blob).second;
+    };
+    if (auto s = read_below_non_blobs(*repo, ctx, opts, differ, reader, cb); !s) return s;
+    const BlobMatches& hits = reader.results();
+    PathNames names(*step, opts, ctx);
+    for (const auto& s : changes.staged) names.add(s.path, 0);
+    names.emit([](std::uint32_t) { return std::nullopt; });
+    std::vector<Finding> made;
+    for (const auto& s : changes.staged) {
+      if (path_excluded(s.path, opts.exclude_globs)) continue;  // --exclude
       auto it = hits.find(s.blob);
       if (it == hits.end()) continue;
+      made.clear();
+      step->findings(*it->second, blob_provenance(opts, s.blob, s.path), made);
       // Is the token already in HEAD at this path (an old leak the commit keeps)?
-      std::string head_content;
-      bool have_head = false;
-      if (head_tree) {
-        git_tree_entry* e_raw = nullptr;
-        if (git_tree_entry_bypath(&e_raw, head_tree.get(), s.path.c_str()) == 0) {
-          TreeEntryPtr e(e_raw);
-          git_blob* b_raw = nullptr;
-          if (git_tree_entry_type(e_raw) == GIT_OBJECT_BLOB &&
-              git_blob_lookup(&b_raw, r, git_tree_entry_id(e_raw)) == 0) {
-            GitPtr<git_blob, git_blob_free> b(b_raw);
-            head_content.assign(static_cast<const char*>(git_blob_rawcontent(b_raw)),
-                                static_cast<std::size_t>(git_blob_rawsize(b_raw)));
-            have_head = true;
-          }
-        }
-      }
-      for (const auto& lm : it->second) {
-        Finding f = make_finding(io.db, lm);
-        f.location_kind = "blob";
-        f.path = s.path;
-        f.blob_id = oid_hex(s.blob);
-        f.in_head = removed.count(s.blob) != 0 ||
-                    (have_head && head_content.find(f.secret) != std::string::npos);
-        io.add_finding(std::move(f));
+      const std::string head_content = head_blob_at(r, head_tree.get(), s.path);
+      for (auto& f : made) {
+        f.provenance.in_head = changes.removed.count(s.blob) != 0 ||
+                               (!head_content.empty() && head_content.find(f.secret) != std::string::npos);
+        ctx.sink().add(std::move(f));
       }
     }
   }
-  gx["staged_paths"] = staged.size();
-  gx["blobs"] = unique.size();
+  info.staged_paths = changes.staged.size();
+  info.blobs = unique.size();
   return Status::ok();
 }
 
-}  // namespace glpatrol
+}  // namespace glpatrol::git

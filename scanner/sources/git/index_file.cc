@@ -1,5 +1,7 @@
 #include "sources/git/index_file.h"
 
+#include "common/encoding.h"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -97,7 +99,8 @@ Status parse_cache_tree(const unsigned char* p, const unsigned char* end, std::s
       if (!name.empty()) return bad(at, "cache tree: the root has a name");
       d.path = "";
     } else {
-      if (name.empty() || name.find('/') != std::string::npos) return bad(at, "cache tree: bad directory name");
+      if (name.empty() || name.find('/') != std::string::npos)
+        return bad(at, "cache tree: bad directory name");
       Open& parent = stack.back();
       --parent.remaining;
       d.path = parent.path.empty() ? name : parent.path + "/" + name;
@@ -184,7 +187,8 @@ Result<IndexFile> parse_index_file(std::string_view data, bool verify_checksum) 
     if (body - off < 8) return bad(off, "truncated extension header");
     const std::string sig(data.substr(off, 4));
     const std::uint32_t size = be32(b + off + 4);
-    if (size > body - off - 8) return bad(off, "extension '" + sig + "' runs past the end");
+    if (size > body - off - 8)
+      return bad(off, "extension '" + escape_for_terminal(sig) + "' runs past the end");
     const std::size_t ext = off + 8;
     if (sig == "TREE") {
       if (auto s = parse_cache_tree(b + ext, b + ext + size, ext, ix.cache_tree); !s) return s.error();

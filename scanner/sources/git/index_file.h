@@ -20,23 +20,23 @@ namespace glpatrol::git {
 using RawOid = std::array<unsigned char, 20>;
 
 struct IndexEntry {
-  std::string path;        ///< full path, '/'-separated, as stored (empty only in a split index)
-  RawOid id{};             ///< blob (or gitlink commit) id
-  std::uint32_t mode = 0;  ///< 0100644, 0100755, 0120000 (symlink), 0160000 (gitlink)
-  std::uint8_t stage = 0;  ///< 0 = normal; 1/2/3 = base/ours/theirs of a conflict
+  std::string path;            ///< full path, '/'-separated, as stored (empty only in a split index)
+  RawOid id{};                 ///< blob (or gitlink commit) id
+  std::uint32_t mode = 0;      ///< 0100644, 0100755, 0120000 (symlink), 0160000 (gitlink)
+  std::uint8_t stage = 0;      ///< 0 = normal; 1/2/3 = base/ours/theirs of a conflict
   bool intent_to_add = false;  ///< `git add -N`: a placeholder, nothing staged yet
 };
 
 /// One directory of the cache-tree extension ("TREE").
 struct CacheTreeDir {
-  std::string path;             ///< "" for the root, else "a/b" (no trailing '/')
+  std::string path;               ///< "" for the root, else "a/b" (no trailing '/')
   std::int32_t entry_count = -1;  ///< index entries under it; -1 = invalidated (id unset)
-  RawOid id{};                  ///< the tree `git write-tree` would write for it
+  RawOid id{};                    ///< the tree `git write-tree` would write for it
 };
 
 struct IndexFile {
   std::uint32_t version = 0;
-  std::vector<IndexEntry> entries;      ///< index order: path bytes, then stage
+  std::vector<IndexEntry> entries;       ///< index order: path bytes, then stage
   std::vector<CacheTreeDir> cache_tree;  ///< pre-order; empty when the index has none
   /// Required extensions this reader does not apply (split index "link", sparse index
   /// "sdir"): the caller must not trust `entries` as the whole index.

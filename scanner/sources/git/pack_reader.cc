@@ -1,5 +1,7 @@
 #include "sources/git/pack_reader.h"
 
+#include "common/byte_budget.h"
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -21,9 +23,9 @@ namespace glpatrol::git {
 namespace {
 
 constexpr std::uint8_t kCommit = 1, kTree = 2, kBlob = 3, kTag = 4, kOfsDelta = 6, kRefDelta = 7;
-constexpr int kMaxChain = 10000;                        // deeper chains are corruption
-constexpr std::size_t kCacheBudget = 16u << 20;         // delta-base cache per worker
-constexpr std::size_t kDropBehind = 8u << 20;           // release mapped pages behind the cursor
+constexpr int kMaxChain = 10000;                 // deeper chains are corruption
+constexpr std::size_t kCacheBudget = 16u << 20;  // delta-base cache per worker
+constexpr std::size_t kDropBehind = 8u << 20;    // release mapped pages behind the cursor
 
 std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
@@ -41,7 +43,7 @@ class Mapping {
   bool open(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return false;
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
       ::close(fd);
       return false;
@@ -100,10 +102,16 @@ struct Libdeflate {
 struct Buf {
   std::unique_ptr<char[]> p;
   std::size_t n = 0, cap = 0;
+  ByteBudget::Lease lease;  ///< large buffers hold their bytes of the shared decode budget
   char* data() { return p.get(); }
   std::string_view view() const { return {p.get(), n}; }
   void reset(std::size_t size) {
     if (size > cap) {
+      p.reset();
+      lease.reset();
+      // Leased before allocating: with every worker decoding huge delta results at once, the
+      // budget (common/byte_budget.h) makes the later ones wait instead of multiplying memory.
+      if (size >= kLeasedObjectMin) lease = decoded_object_budget().acquire(size);
       cap = size;
       p = std::make_unique_for_overwrite<char[]>(size == 0 ? 1 : size);
     }
@@ -112,14 +120,13 @@ struct Buf {
 };
 
 bool delta_header(std::string_view d, std::size_t& at, std::uint64_t& src, std::uint64_t& dst);
-bool delta_apply(std::string_view base, std::string_view delta, std::size_t at, char* out,
-                 std::size_t size);
+bool delta_apply(std::string_view base, std::string_view delta, std::size_t at, char* out, std::size_t size);
 
 struct Header {
   std::uint8_t type = 0;
-  std::uint64_t size = 0;        // inflated size (for deltas: of the delta data)
-  std::uint64_t data = 0;        // offset of the zlib stream
-  std::uint64_t base_offset = 0; // OFS_DELTA
+  std::uint64_t size = 0;                  // inflated size (for deltas: of the delta data)
+  std::uint64_t data = 0;                  // offset of the zlib stream
+  std::uint64_t base_offset = 0;           // OFS_DELTA
   const unsigned char* base_id = nullptr;  // REF_DELTA
 };
 
@@ -129,12 +136,12 @@ class PackFile {
  public:
   struct Entry {
     std::uint64_t offset = 0;
-    std::uint64_t end = 0;       // next entry's offset (the zlib stream ends before it)
+    std::uint64_t end = 0;  // next entry's offset (the zlib stream ends before it)
     std::uint32_t idx_pos = 0;
-    std::int32_t base = -1;      // entry index of the delta base
+    std::int32_t base = -1;  // entry index of the delta base
     std::uint32_t dependents = 0;
     std::uint8_t raw_type = 0;
-    std::uint8_t type = 0;       // after following deltas to their base
+    std::uint8_t type = 0;  // after following deltas to their base
   };
 
   static std::unique_ptr<PackFile> open(const std::string& idx_path, const std::string& pack_path) {
@@ -146,7 +153,19 @@ class PackFile {
 
   const Mapping& pack() const { return pack_; }
   std::vector<Entry>& entries() { return entries_; }
-  const unsigned char* oid_at(std::uint32_t pos) const { return idx_.data() + 8 + 1024 + std::size_t{pos} * 20; }
+  const std::vector<Entry>& const_entries() const { return entries_; }
+  const unsigned char* oid_at(std::uint32_t pos) const {
+    return idx_.data() + 8 + 1024 + std::size_t{pos} * 20;
+  }
+
+  /// The base id of a REF_DELTA entry whose base is not in this pack (nullptr otherwise).
+  const unsigned char* external_base(std::uint32_t entry) const {
+    auto it = external_.find(entry);
+    return it == external_.end() ? nullptr : it->second;
+  }
+  /// The entry index of `id` in this pack, or -1.
+  std::int64_t find_entry(const unsigned char* id) const { return find(id, pos_to_entry_); }
+  const unsigned char* entry_oid(std::uint32_t entry) const { return oid_at(entries_[entry].idx_pos); }
 
   bool header(const Entry& e, Header& h) const {
     const unsigned char* p = pack_.data();
@@ -218,7 +237,8 @@ class PackFile {
     }
     std::sort(entries_.begin(), entries_.end(),
               [](const Entry& a, const Entry& b) { return a.offset < b.offset; });
-    std::vector<std::uint32_t> pos_to_entry(n);
+    std::vector<std::uint32_t>& pos_to_entry = pos_to_entry_;
+    pos_to_entry.assign(n, 0);
     for (std::uint32_t i = 0; i < n; ++i) {
       entries_[i].end = i + 1 < n ? entries_[i + 1].offset : ps - 20;
       pos_to_entry[entries_[i].idx_pos] = i;
@@ -242,12 +262,15 @@ class PackFile {
         if (it != entries_.begin() + i && it->offset == h.base_offset) base = it - entries_.begin();
       } else {
         base = find(h.base_id, pos_to_entry);
+        if (base < 0) external_.emplace(i, h.base_id);  // in another pack (or nowhere)
       }
       if (base < 0 || base == i) continue;
       e.base = static_cast<std::int32_t>(base);
       ++entries_[static_cast<std::size_t>(base)].dependents;
-      if (entries_[static_cast<std::size_t>(base)].type != 0) e.type = entries_[static_cast<std::size_t>(base)].type;
-      else unresolved = true;
+      if (entries_[static_cast<std::size_t>(base)].type != 0)
+        e.type = entries_[static_cast<std::size_t>(base)].type;
+      else
+        unresolved = true;
     }
     for (int round = 0; unresolved && round < 64; ++round) {
       unresolved = false;
@@ -269,14 +292,18 @@ class PackFile {
       const std::uint32_t mid = lo + (hi - lo) / 2;
       const int c = std::memcmp(oid_at(mid), id, 20);
       if (c == 0) return pos_to_entry[mid];
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
+      if (c < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     return -1;
   }
 
   Mapping idx_, pack_;
   std::vector<Entry> entries_;
+  std::vector<std::uint32_t> pos_to_entry_;                           ///< idx position -> entry index
+  std::unordered_map<std::uint32_t, const unsigned char*> external_;  ///< REF_DELTA bases elsewhere
 };
 
 namespace {
@@ -284,7 +311,8 @@ namespace {
 /// One decoding thread: its own inflater, delta-base cache and reusable buffers.
 class Decoder {
  public:
-  Decoder(PackFile& pf, std::uint64_t max_size) : pf_(pf), max_(max_size) {
+  Decoder(PackFile& pf, std::uint64_t max_size, std::size_t cache_budget = kCacheBudget)
+      : pf_(pf), max_(max_size), budget_(cache_budget) {
     const Libdeflate& ld = Libdeflate::get();
     if (ld.ok()) ld_ = ld.alloc();
     ok_ = ld_ != nullptr || inflateInit(&zs_) == Z_OK;
@@ -301,6 +329,10 @@ class Decoder {
 
   /// Entry `i` decoded; an empty view when it cannot be decoded. Valid until the next call.
   std::optional<std::string_view> top(std::uint32_t i) {
+    // The previous object's large buffers go back to the decode budget before this one is
+    // decoded: a worker holding nothing waits for its turn (common/byte_budget.h).
+    held_.reset();
+    if (scratch_.cap >= kLeasedObjectMin) scratch_ = Buf();
     const auto& e = pf_.entries()[i];
     if (e.dependents > 0 || e.base >= 0) {  // part of a delta chain: go through the cache
       held_ = get(i);
@@ -310,6 +342,10 @@ class Decoder {
     if (!decode_into(i, 0, scratch_)) return std::nullopt;
     return scratch_.view();
   }
+
+  /// Compressed bytes this decoder has inflated (the random-access reader releases the
+  /// pages it touched after every 64 MiB).
+  std::uint64_t inflated_input() const { return input_; }
 
  private:
   Data get(std::uint32_t i, int depth = 0) {
@@ -321,7 +357,7 @@ class Decoder {
     if (depth > kMaxChain) return nullptr;
     Data d = acquire();
     if (!decode_into(i, depth, const_cast<Buf&>(*d))) return nullptr;
-    if (pf_.entries()[i].dependents > 0 && d->n <= kCacheBudget / 4) put(i, d);
+    if (pf_.entries()[i].dependents > 0 && d->n <= budget_ / 4) put(i, d);
     return d;
   }
 
@@ -337,8 +373,10 @@ class Decoder {
     }
     return Data(b, [this](const Buf* x) {
       auto* m = const_cast<Buf*>(x);
-      if (pool_.size() < 4 && m->cap <= (1u << 20)) pool_.emplace_back(m);
-      else delete m;
+      if (pool_.size() < 4 && m->cap <= (1u << 20))
+        pool_.emplace_back(m);
+      else
+        delete m;
     });
   }
 
@@ -367,11 +405,12 @@ class Decoder {
   bool inflate_to(std::uint64_t from, std::uint64_t to, char* out, std::size_t size) {
     const unsigned char* in = pf_.pack().data() + from;
     const std::size_t in_len = static_cast<std::size_t>(to - from);
+    input_ += in_len;
     if (ld_ != nullptr) {
       std::size_t used = 0, produced = 0;
       char dummy;
-      const int rc = Libdeflate::get().zlib(ld_, in, in_len, size == 0 ? &dummy : out,
-                                            size == 0 ? 1 : size, &used, &produced);
+      const int rc = Libdeflate::get().zlib(ld_, in, in_len, size == 0 ? &dummy : out, size == 0 ? 1 : size,
+                                            &used, &produced);
       return rc == 0 && produced == size;
     }
     if (size > 0xffffffffu || inflateReset(&zs_) != Z_OK) return false;
@@ -390,7 +429,7 @@ class Decoder {
     lru_.push_front(i);
     cache_.emplace(i, Slot{d, lru_.begin()});
     bytes_ += v->n;
-    while (bytes_ > kCacheBudget && lru_.size() > 1) {
+    while (bytes_ > budget_ && lru_.size() > 1) {
       const std::uint32_t victim = lru_.back();
       lru_.pop_back();
       auto it = cache_.find(victim);
@@ -407,6 +446,7 @@ class Decoder {
   std::vector<std::unique_ptr<Buf>> pool_;  // declared first: outlives the cache below
   PackFile& pf_;
   std::uint64_t max_;
+  std::size_t budget_;  ///< delta-base cache bytes
   void* ld_ = nullptr;
   z_stream zs_{};
   bool ok_ = false, zlib_ = false;
@@ -415,6 +455,7 @@ class Decoder {
   std::unordered_map<std::uint32_t, Slot> cache_;
   std::list<std::uint32_t> lru_;
   std::size_t bytes_ = 0;
+  std::uint64_t input_ = 0;
 };
 
 bool read_varint(std::string_view d, std::size_t& at, std::uint64_t& v) {
@@ -437,8 +478,7 @@ bool delta_header(std::string_view d, std::size_t& at, std::uint64_t& src, std::
   return read_varint(d, at, src) && read_varint(d, at, dst);
 }
 
-bool delta_apply(std::string_view base, std::string_view delta, std::size_t at, char* out,
-                 std::size_t size) {
+bool delta_apply(std::string_view base, std::string_view delta, std::size_t at, char* out, std::size_t size) {
   std::size_t w = 0;
   while (at < delta.size()) {
     const auto op = static_cast<unsigned char>(delta[at++]);
@@ -472,8 +512,7 @@ bool delta_apply(std::string_view base, std::string_view delta, std::size_t at, 
 
 }  // namespace
 
-bool apply_delta(std::string_view base, std::string_view delta, std::string& out,
-                 std::uint64_t max_size) {
+bool apply_delta(std::string_view base, std::string_view delta, std::string& out, std::uint64_t max_size) {
   std::size_t at = 0;
   std::uint64_t src = 0, dst = 0;
   if (!delta_header(delta, at, src, dst) || src != base.size() || dst > max_size) return false;
@@ -505,6 +544,108 @@ PackSet PackSet::open(const std::string& objects_dir) {
     if (auto pf = PackFile::open(base + ".idx", base + ".pack")) set.packs_.push_back(std::move(pf));
   }
   return set;
+}
+
+std::vector<git_oid> PackSet::delta_cycles() const {
+  // Every entry's delta base, within its pack or (a REF_DELTA) in another pack of the set, is
+  // one edge; an entry whose chain comes back to itself, or reaches such an entry, can never
+  // be decoded. One iterative pass over all entries of all packs.
+  std::vector<git_oid> out;
+  struct At {
+    std::uint32_t pack, entry;
+  };
+  auto next = [this](At a) -> std::optional<At> {
+    const PackFile& pf = *packs_[a.pack];
+    const auto& e = pf.const_entries()[a.entry];
+    if (e.base >= 0) return At{a.pack, static_cast<std::uint32_t>(e.base)};
+    const unsigned char* id = pf.external_base(a.entry);
+    if (id == nullptr) return std::nullopt;
+    for (std::uint32_t q = 0; q < packs_.size(); ++q) {
+      if (q == a.pack) continue;
+      const std::int64_t j = packs_[q]->find_entry(id);
+      if (j >= 0) return At{q, static_cast<std::uint32_t>(j)};
+    }
+    return std::nullopt;
+  };
+  std::vector<std::vector<std::uint8_t>> state(packs_.size());  // 0 unseen, 1 on chain, 2 fine, 3 cyclic
+  for (std::size_t p = 0; p < packs_.size(); ++p) state[p].assign(packs_[p]->const_entries().size(), 0);
+  std::vector<At> chain;
+  for (std::uint32_t p = 0; p < packs_.size(); ++p) {
+    for (std::uint32_t i = 0; i < state[p].size(); ++i) {
+      if (state[p][i] != 0) continue;
+      chain.clear();
+      std::optional<At> cur = At{p, i};
+      std::uint8_t verdict = 2;
+      while (cur) {
+        std::uint8_t& st = state[cur->pack][cur->entry];
+        if (st == 1) {
+          verdict = 3;  // back on this chain: a cycle
+          break;
+        }
+        if (st != 0) {
+          verdict = st;
+          break;
+        }
+        st = 1;
+        chain.push_back(*cur);
+        cur = next(*cur);
+      }
+      for (const At& a : chain) {
+        state[a.pack][a.entry] = verdict;
+        if (verdict != 3) continue;
+        git_oid id;
+        std::memcpy(id.id, packs_[a.pack]->entry_oid(a.entry), 20);
+        out.push_back(id);
+      }
+    }
+  }
+  return out;
+}
+
+struct PackObjects::Impl {
+  const PackSet& set;
+  std::uint64_t max_size;
+  std::vector<std::unique_ptr<Decoder>> decoders;  ///< per pack, created on first use
+  std::vector<std::uint64_t> released_at;          ///< per pack: inflated_input() at the last release
+  unsigned reads_since_release = 0;  ///< each small object read touches a page or two of its own
+};
+
+PackObjects::PackObjects(const PackSet& set, std::uint64_t max_size)
+    : impl_(std::make_unique<Impl>(Impl{set, max_size, {}, {}})) {
+  impl_->decoders.resize(set.packs_.size());
+  impl_->released_at.assign(set.packs_.size(), 0);
+}
+
+PackObjects::~PackObjects() = default;
+
+bool PackObjects::read(const git_oid& id, git_object_t& type, std::string_view& data) {
+  // Trees lie between blobs all over the pack: the pages read for them are dropped often
+  // (after 8 MiB of input or 512 objects), so the walk's own mapping of a pack the blob pass
+  // is streaming adds little to RSS.
+  constexpr std::uint64_t kReleaseEvery = 8u << 20;
+  constexpr std::size_t kWalkCache = 4u << 20;  // tree delta chains are short-lived
+  for (std::size_t p = 0; p < impl_->set.packs_.size(); ++p) {
+    PackFile& pf = *impl_->set.packs_[p];
+    const std::int64_t i = pf.find_entry(id.id);
+    if (i < 0) continue;
+    const auto& e = pf.const_entries()[static_cast<std::size_t>(i)];
+    if (e.type < kCommit || e.type > kTag) break;  // undecodable here (type unknown)
+    auto& dec = impl_->decoders[p];
+    if (!dec) dec = std::make_unique<Decoder>(pf, impl_->max_size, kWalkCache);
+    auto got = dec->top(static_cast<std::uint32_t>(i));
+    if (dec->inflated_input() - impl_->released_at[p] > kReleaseEvery || ++impl_->reads_since_release > 512) {
+      pf.pack().release(0, pf.pack().size());
+      impl_->released_at[p] = dec->inflated_input();
+      impl_->reads_since_release = 0;
+    }
+    if (!got) break;
+    type = static_cast<git_object_t>(e.type);  // pack type numbers are git_object_t's
+    data = *got;
+    ++hits_;
+    return true;
+  }
+  ++misses_;
+  return false;
 }
 
 std::uint64_t PackSet::blob_entries() const {

@@ -21,6 +21,7 @@
 namespace glpatrol::git {
 
 class PackFile;
+class PackObjects;
 
 /// Every pack of an objects directory (objects/pack/*.idx with their .pack).
 class PackSet {
@@ -35,6 +36,12 @@ class PackSet {
   std::size_t pack_count() const { return packs_.size(); }
   std::uint64_t blob_entries() const;
 
+  /// Ids of entries whose delta chain loops (a REF_DELTA cycle within a pack or across the
+  /// packs of the set, or a delta built on one): no
+  /// decoder can ever produce them. libgit2 1.5 resolves such a chain forever, so the object
+  /// database refuses these ids (safe_odb.cc) and they are reported corrupt.
+  std::vector<git_oid> delta_cycles() const;
+
   /// Called for each decoded blob, from worker `worker` (0..jobs-1). The data is valid only
   /// during the call.
   using BlobFn = std::function<void(unsigned worker, const git_oid& id, std::string_view data)>;
@@ -47,7 +54,36 @@ class PackSet {
                               const SizeFn& on_too_big);
 
  private:
+  friend class PackObjects;
   std::vector<std::unique_ptr<PackFile>> packs_;
+};
+
+/// Random access to single objects of a PackSet by id, for the history walk's trees (and any
+/// other object read one at a time): each pack gets one decoder with its own delta-base cache
+/// (4 MiB), so a tree stored as a delta against a neighbouring version is inflated once per
+/// chain, not once per read as libgit2 1.5's small cache does. Like the bulk pass it never
+/// reports errors and never re-hashes: an object it cannot find or decode (loose, in an
+/// alternate, corrupt, a base in another pack, a delta cycle) is simply not returned, and the
+/// caller reads it through libgit2, which reports the fault. Not thread-safe: one per thread.
+/// Memory: the decoders' caches (4 MiB each) plus the object being returned; the mapped
+/// pages it touched are released every 8 MiB of compressed input it reads.
+class PackObjects {
+ public:
+  /// `set` must outlive this reader. Objects larger than `max_size` are not decoded.
+  PackObjects(const PackSet& set, std::uint64_t max_size);
+  PackObjects(const PackObjects&) = delete;
+  PackObjects& operator=(const PackObjects&) = delete;
+  ~PackObjects();
+  /// The object `id` decoded: its type and bytes (valid until the next call). False when no
+  /// pack of the set holds it or it cannot be decoded here.
+  bool read(const git_oid& id, git_object_t& type, std::string_view& data);
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::uint64_t hits_ = 0, misses_ = 0;
 };
 
 /// "libdeflate" or "zlib": what inflates pack entries in this process.
@@ -55,7 +91,6 @@ const char* inflate_backend();
 
 /// Applies a git delta to `base`; false on any malformed or out-of-bounds instruction or a
 /// result size different from the delta's header. Exposed for tests.
-bool apply_delta(std::string_view base, std::string_view delta, std::string& out,
-                 std::uint64_t max_size);
+bool apply_delta(std::string_view base, std::string_view delta, std::string& out, std::uint64_t max_size);
 
 }  // namespace glpatrol::git

@@ -1,5 +1,7 @@
 #include "sources/git/ref_updates.h"
 
+#include "common/encoding.h"
+
 #include <fmt/format.h>
 
 #include "common/lines.h"
@@ -25,13 +27,6 @@ std::vector<std::string_view> split_ws(std::string_view line) {
 
 }  // namespace
 
-bool is_hex_object_id(std::string_view s) {
-  if (s.size() != 40 && s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 bool RefUpdate::is_deletion() const { return all_zero(new_id); }
 bool RefUpdate::is_creation() const { return all_zero(old_id); }
 
@@ -44,11 +39,10 @@ Result<std::vector<RefUpdate>> parse_ref_updates(std::string_view text, bool pre
       return Error::usage(fmt::format("hook input: more than {} ref updates", kMaxRefUpdates));
     const std::size_t want = pre_push_format ? 4 : 3;
     if (f.size() != want)
-      return Error::usage(fmt::format("hook input line {}: expected {} fields ({}), got {}", line_no,
-                                      want,
-                                      pre_push_format ? "<local ref> <local oid> <remote ref> <remote oid>"
-                                                      : "<old> <new> <ref>",
-                                      f.size()));
+      return Error::usage(fmt::format(
+          "hook input line {}: expected {} fields ({}), got {}", line_no, want,
+          pre_push_format ? "<local ref> <local oid> <remote ref> <remote oid>" : "<old> <new> <ref>",
+          f.size()));
     // pre-push: <local ref> <local oid> <remote ref> <remote oid>; pre-receive: <old> <new> <ref>
     RefUpdate u;
     u.old_id = std::string(pre_push_format ? f[3] : f[0]);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/encoding.h"  // is_hex_object_id
 #include "common/error.h"
 
 namespace glpatrol {
@@ -22,9 +23,6 @@ struct RefUpdate {
 
 /// At most this many updates per push; more is a usage error, not a silent truncation.
 inline constexpr std::size_t kMaxRefUpdates = 100000;
-
-/// A full lowercase hex object id (40 for SHA-1, 64 for SHA-256).
-bool is_hex_object_id(std::string_view s);
 
 /// Parses hook stdin: blank lines are skipped, fields are separated by spaces or tabs, object
 /// ids must be full lowercase hex. Errors name the line (the hook exits 2: never a clean pass).

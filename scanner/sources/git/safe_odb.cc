@@ -11,10 +11,15 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
-#include "sources/git/git_scan.h"
+#include "sources/git/git_source.h"
+#include "sources/git/git_repo.h"
+#include "sources/git/pack_reader.h"
 
 namespace glpatrol::git {
 
@@ -51,7 +56,7 @@ int read_file(const std::string& path, std::string& out, std::size_t limit) {
     if (errno == ENOENT || errno == ENOTDIR) return set_error(GIT_ENOTFOUND, "loose object not found");
     return set_error(GIT_ERROR, "cannot open loose object " + path + ": " + std::strerror(errno));
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
       static_cast<std::uint64_t>(st.st_size) > kMaxLooseFile) {
     ::close(fd);
@@ -79,8 +84,8 @@ int do_read(git_odb_backend* be, const git_oid* id, bool header_only, void** dat
   if (int rc = read_file(path, file, header_only ? 4096 : kMaxLooseFile); rc != 0) return rc;
   std::string body;
   std::size_t size = 0;
-  std::string err = inflate_loose(file, header_only, type, &size, header_only ? nullptr : &body,
-                                  kMaxGitBlobSize);
+  std::string err =
+      inflate_loose(file, header_only, type, &size, header_only ? nullptr : &body, kMaxGitBlobSize);
   if (!err.empty() && header_only && file.size() == 4096) {
     // Header longer than the first block of compressed bytes (never in practice): read all.
     if (int rc = read_file(path, file, kMaxLooseFile); rc != 0) return rc;
@@ -106,7 +111,7 @@ int be_read_header(size_t* len, git_object_t* type, git_odb_backend* be, const g
 }
 
 int be_exists(git_odb_backend* be, const git_oid* id) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(object_path(state_of(be), id).c_str(), &st) == 0 && S_ISREG(st.st_mode) ? 1 : 0;
 }
 
@@ -143,8 +148,10 @@ int find_prefix(git_odb_backend* be, const git_oid* short_id, size_t len, git_oi
 int be_read_prefix(git_oid* out, void** data, size_t* len, git_object_t* type, git_odb_backend* be,
                    const git_oid* short_id, size_t hexlen) {
   git_oid full;
-  if (hexlen >= GIT_OID_HEXSZ) full = *short_id;
-  else if (int rc = find_prefix(be, short_id, hexlen, &full); rc != 0) return rc;
+  if (hexlen >= GIT_OID_HEXSZ)
+    full = *short_id;
+  else if (int rc = find_prefix(be, short_id, hexlen, &full); rc != 0)
+    return rc;
   if (int rc = do_read(be, &full, false, data, len, type); rc != 0) return rc;
   *out = full;
   return 0;
@@ -203,6 +210,67 @@ git_odb_backend* new_safe_loose(const std::string& dir) {
   return &b->parent;
 }
 
+// --- The delta-cycle guard ---------------------------------------------------------------
+// libgit2 1.5's pack backend follows a REF_DELTA chain without a visited set: a crafted pack
+// whose entries are each other's bases makes git_odb_read (and read_header) loop forever. The
+// guard backend sits in front of every other backend and refuses exactly the ids whose chain
+// loops (found once per objects directory by the pack reader, without inflating anything);
+// every other id passes through to the real backends.
+
+struct GuardBackend {
+  git_odb_backend parent;
+  std::shared_ptr<const OidSet> cyclic;
+};
+
+int guard_check(git_odb_backend* be, const git_oid* id) {
+  const auto& g = *reinterpret_cast<GuardBackend*>(be);
+  if (g.cyclic->count(*id) == 0) return GIT_PASSTHROUGH;
+  return set_error(GIT_ERROR, "corrupt pack entry " + oid_hex(*id) + ": its delta chain is a cycle");
+}
+
+int guard_read(void**, size_t*, git_object_t*, git_odb_backend* be, const git_oid* id) {
+  return guard_check(be, id);
+}
+
+int guard_read_header(size_t*, git_object_t*, git_odb_backend* be, const git_oid* id) {
+  return guard_check(be, id);
+}
+
+void guard_free(git_odb_backend* be) { delete reinterpret_cast<GuardBackend*>(be); }
+
+/// The cyclic ids of the packs in `dirs`, computed once per set of directories per process
+/// (every worker reopens the repository).
+std::shared_ptr<const OidSet> cyclic_ids(const std::vector<std::string>& dirs) {
+  static std::mutex mu;
+  static std::map<std::vector<std::string>, std::shared_ptr<const OidSet>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[dirs];
+  if (!slot) {
+    auto set = std::make_shared<OidSet>();
+    for (const auto& d : dirs)
+      for (const auto& id : PackSet::open(d).delta_cycles()) set->insert(id);
+    slot = std::move(set);
+  }
+  return slot;
+}
+
+Status add_guard(git_odb* odb, const std::vector<std::string>& dirs) {
+  auto cyclic = cyclic_ids(dirs);
+  if (cyclic->empty()) return Status::ok();  // nothing to refuse: no extra backend
+  auto* g = new GuardBackend{};
+  git_odb_init_backend(&g->parent, GIT_ODB_BACKEND_VERSION);
+  g->cyclic = std::move(cyclic);
+  g->parent.read = guard_read;
+  g->parent.read_header = guard_read_header;
+  g->parent.free = guard_free;
+  // Highest priority: asked before the pack and loose backends.
+  if (int rc = git_odb_add_backend(odb, &g->parent, 1000); rc != 0) {
+    guard_free(&g->parent);
+    return git_error("cannot add the delta-cycle guard", rc);
+  }
+  return Status::ok();
+}
+
 Status add_dir(git_odb* odb, const std::string& dir, bool alternate) {
   git_odb_backend* pack = nullptr;
   if (int rc = git_odb_backend_pack(&pack, dir.c_str()); rc != 0)
@@ -224,8 +292,8 @@ Status add_dir(git_odb* odb, const std::string& dir, bool alternate) {
 
 }  // namespace
 
-std::string inflate_loose(std::string_view file, bool header_only, git_object_t* type,
-                          std::size_t* size, std::string* body, std::size_t max_size) {
+std::string inflate_loose(std::string_view file, bool header_only, git_object_t* type, std::size_t* size,
+                          std::string* body, std::size_t max_size) {
   z_stream zs{};
   if (inflateInit(&zs) != Z_OK) return "zlib initialisation failed";
   struct End {
@@ -252,11 +320,16 @@ std::string inflate_loose(std::string_view file, bool header_only, git_object_t*
   const auto sp = h.find(' ');
   if (sp == std::string_view::npos || sp + 1 >= h.size()) return "invalid object header";
   const std::string_view tname = h.substr(0, sp);
-  if (tname == "blob") *type = GIT_OBJECT_BLOB;
-  else if (tname == "tree") *type = GIT_OBJECT_TREE;
-  else if (tname == "commit") *type = GIT_OBJECT_COMMIT;
-  else if (tname == "tag") *type = GIT_OBJECT_TAG;
-  else return "unknown object type";
+  if (tname == "blob")
+    *type = GIT_OBJECT_BLOB;
+  else if (tname == "tree")
+    *type = GIT_OBJECT_TREE;
+  else if (tname == "commit")
+    *type = GIT_OBJECT_COMMIT;
+  else if (tname == "tag")
+    *type = GIT_OBJECT_TAG;
+  else
+    return "unknown object type";
   std::uint64_t n = 0;
   for (char c : h.substr(sp + 1)) {
     if (c < '0' || c > '9' || n > (1ull << 40)) return "invalid object size";
@@ -292,17 +365,20 @@ Status install_safe_odb(git_repository* repo, const std::string& objects_dir) {
   if (int rc = git_odb_new(&raw); rc != 0) return git_error("cannot create object database", rc);
   OdbPtr odb(raw);
   if (auto s = add_dir(odb.get(), objects_dir, false); !s) return s;
+  std::vector<std::string> dirs{objects_dir};
   std::ifstream in(objects_dir + "/info/alternates");
   std::string line;
   int n = 0;
   while (in && std::getline(in, line) && n < 16) {
     if (line.empty() || line[0] == '#') continue;
     const std::string dir = line[0] == '/' ? line : objects_dir + "/" + line;
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
     if (auto s = add_dir(odb.get(), dir, true); !s) return s;
+    dirs.push_back(dir);
     ++n;
   }
+  if (auto s = add_guard(odb.get(), dirs); !s) return s;
   if (int rc = git_repository_set_odb(repo, odb.get()); rc != 0)
     return git_error("cannot install object database", rc);
   return Status::ok();  // the repository holds its own reference now

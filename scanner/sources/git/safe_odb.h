@@ -15,7 +15,7 @@ Status install_safe_odb(git_repository* repo, const std::string& objects_dir);
 
 /// Inflates a loose object file's bytes (exposed for tests). `header_only` stops after the
 /// "<type> <size>\0" header. Returns an error text on corruption, "" on success.
-std::string inflate_loose(std::string_view file, bool header_only, git_object_t* type,
-                          std::size_t* size, std::string* body, std::size_t max_size);
+std::string inflate_loose(std::string_view file, bool header_only, git_object_t* type, std::size_t* size,
+                          std::string* body, std::size_t max_size);
 
 }  // namespace glpatrol::git
