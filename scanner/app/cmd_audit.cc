@@ -40,7 +40,9 @@ struct AuditCommand {
   bool all = false;
   int rotate_days = 90;
   int unused_days = 90;
-  std::string findings;  ///< --findings REPORT.json
+  std::vector<std::string> broad_scopes;      ///< --broad-scope (replaces the default list)
+  std::vector<std::string> bot_broad_scopes;  ///< --bot-broad-scope (replaces the default list)
+  std::string findings;                       ///< --findings REPORT.json
   std::string format = "human";
   std::string report = "-";
 };
@@ -125,6 +127,8 @@ int run_audit(const AuditCommand& c) {
   audit::AuditSettings settings;
   settings.rotate_days = c.rotate_days;
   settings.unused_days = c.unused_days;
+  if (!c.broad_scopes.empty()) settings.broad_scopes = c.broad_scopes;
+  if (!c.bot_broad_scopes.empty()) settings.bot_broad_scopes = c.bot_broad_scopes;
   const auto now = std::chrono::system_clock::now();
   const auto& table = audit::audit_rules();
   auto rule = [&table](const std::string& id) -> const audit::AuditRule& {
@@ -187,6 +191,13 @@ void add_audit_command(CLI::App& root, int& rc) {
   cmd->add_option("--rotate-days", c->rotate_days,
                   "audit.not-rotated: older than this many days (default 90)");
   cmd->add_option("--unused-days", c->unused_days, "audit.unused: no use for this many days (default 90)");
+  cmd->add_option("--broad-scope", c->broad_scopes,
+                  "audit.broad-scope: a scope that is broad on any token (repeatable; replaces the default "
+                  "api, sudo, admin_mode)");
+  cmd->add_option(
+      "--bot-broad-scope", c->bot_broad_scopes,
+      "audit.broad-scope: a scope that is broad on a project/group access token or service account "
+      "(repeatable; replaces the default write_repository)");
   cmd->add_option("--findings", c->findings,
                   "a JSON scan report made with --verify: tokens found leaked and active lead, as critical")
       ->check(CLI::ExistingFile);

@@ -17,6 +17,7 @@
 #include "app/commands.h"
 #include "app/exit_codes.h"
 #include "app/run.h"
+#include "app/secret_input.h"
 #include "app/verification.h"
 #include "common/encoding.h"
 #include "common/time.h"
@@ -206,13 +207,20 @@ std::string manual_step(const TokenInput& in, const Finding& f, const std::strin
   return "no API can revoke this kind; revoke it where it was created in GitLab";
 }
 
+struct RevokeArgs {
+  bool yes = false;
+  std::string group;             ///< --group: a top-level group the operator owns
+  std::string owner_token_file;  ///< --owner-token-file (else GITLAB_TOKEN): that Owner's token
+};
+
 /// Revocation, per kind (docs/verification.md "Revocation and rotation"):
 ///   - personal/project/group access tokens: DELETE /personal_access_tokens/self (the token
 ///     revokes itself), after a GET that finds the host where it is active;
-///   - any other kind, with an administrator's token: DELETE /admin/token (17.7+, where the
-///     instance enables it); 403/404/422 -> the manual step;
+///   - any other kind, in this order while one is available and has not answered:
+///     with an administrator's token, DELETE /admin/token (17.7+, where the instance enables
+///     it); with --group and its Owner's token, POST /groups/:id/tokens/revoke (GitLab.com);
 ///   - otherwise: the exact manual step (UI path) from the rule.
-int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
+int run_revoke(ScanOptions& o, const std::vector<std::string>& args, const RevokeArgs& ra) {
   install_signal_cleanup();
   auto in = prepare(o, args);
   if (!in) return fail(in.error().message);
@@ -220,6 +228,15 @@ int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
   VerifyOptions vo = to_verify_options(o, hosts);
   if (auto s = load_admin_token(o, vo); !s) return fail(s.error().message);
   const bool admin = !vo.admin_token.empty();
+  std::string owner_token;
+  if (!ra.group.empty()) {
+    auto t = read_secret(ra.owner_token_file, "GITLAB_TOKEN", "--owner-token-file");
+    if (!t) return fail(t.error().message);
+    if (t->empty())
+      return fail("--group needs the group Owner's API token: GITLAB_TOKEN or --owner-token-file FILE");
+    owner_token = std::move(*t);
+  }
+  const bool by_group = !owner_token.empty();
   std::vector<const Finding*> revocable, other;
   std::set<std::string> seen;
   for (const auto& f : in->findings) {
@@ -229,17 +246,24 @@ int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
   }
   std::ostream& out = std::cout;
   const std::string base = hosts.front().base;
-  if (!yes) {
+  const std::string group_call =
+      "POST /api/v4/groups/" + escape_for_terminal(percent_encode(ra.group)) + "/tokens/revoke on " + base;
+  if (!ra.yes) {
     for (const Finding* f : revocable)
       out << "would revoke " << describe(*f, o.show_secrets) << " on the first of " << host_list(hosts)
           << " where it is active (DELETE /api/v4/personal_access_tokens/self)\n";
     for (const Finding* f : other) {
-      if (admin && f->rule_id != "unrecognized")
-        out << "would revoke " << describe(*f, o.show_secrets) << " with the administrator token "
-            << "(DELETE /api/v4/admin/token on " << base << ")\n";
-      else
+      const bool known = f->rule_id != "unrecognized";
+      if (known && (admin || by_group)) {
+        out << "would revoke " << describe(*f, o.show_secrets);
+        if (admin) out << " with the administrator token (DELETE /api/v4/admin/token on " << base << ")";
+        if (admin && by_group) out << ", else";
+        if (by_group) out << " as the group's Owner (" << group_call << ")";
+        out << "\n";
+      } else {
         out << "manual    " << describe(*f, o.show_secrets) << ": " << escape_for_terminal(f->rule_name)
             << " cannot revoke itself; " << escape_for_terminal(manual_step(*in, *f, base)) << "\n";
+      }
     }
     out << "dry run: nothing was sent. Re-run with --yes to revoke.\n";
     return kExitClean;
@@ -250,7 +274,9 @@ int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
   std::vector<std::string> changed;  ///< revoked now: forgotten by the verification cache
   for (const Finding* f : other) {
     const std::string who = describe(*f, o.show_secrets);
-    if (admin && f->rule_id != "unrecognized") {
+    const bool known = f->rule_id != "unrecognized";
+    std::string why_not;  ///< what the APIs answered, for the manual line
+    if (known && admin) {
       const AdminTokenAnswer a =
           admin_token_call(*http, hosts.front(), vo.admin_token, f->secret, "DELETE", vo.request_timeout);
       if (a.status == 204 || a.status == 200) {
@@ -258,13 +284,23 @@ int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
         out << "revoked   " << who << " @ " << base << " (DELETE /api/v4/admin/token)\n";
         continue;
       }
-      out << "manual    " << who << ": the token information API did not revoke it ("
-          << (a.status == 0 ? escape_for_terminal(a.error) : "HTTP " + std::to_string(a.status)) << "); "
-          << escape_for_terminal(manual_step(*in, *f, base)) << "\n";
-    } else {
-      out << "manual    " << who << ": " << escape_for_terminal(f->rule_name) << " cannot revoke itself; "
-          << escape_for_terminal(manual_step(*in, *f, base)) << "\n";
+      why_not = "the token information API did not revoke it (" +
+                (a.status == 0 ? escape_for_terminal(a.error) : "HTTP " + std::to_string(a.status)) + ")";
     }
+    if (known && by_group) {
+      const RevokeResult r =
+          revoke_via_group(*http, hosts.front(), owner_token, ra.group, f->secret, vo.request_timeout);
+      if (r.outcome == "revoked") {
+        changed.push_back(f->secret_sha256);
+        out << "revoked   " << who << " @ " << base << " (" << group_call << ")\n";
+        continue;
+      }
+      why_not += std::string(why_not.empty() ? "" : "; ") + "the group did not revoke it (" +
+                 escape_for_terminal(r.detail) + ")";
+    }
+    out << "manual    " << who << ": "
+        << (why_not.empty() ? escape_for_terminal(f->rule_name) + " cannot revoke itself" : why_not) << "; "
+        << escape_for_terminal(manual_step(*in, *f, base)) << "\n";
     all_done = false;
   }
   vo.admin_token.clear();  // PAT-family tokens: their own self endpoint
@@ -284,8 +320,17 @@ int run_revoke(ScanOptions& o, const std::vector<std::string>& args, bool yes) {
     GitLabHost h;
     for (const auto& x : hosts)
       if (x.base == v.host) h = x;
-    const RevokeResult r = revoke_personal_token(*http, h, f->secret, vo.request_timeout);
+    RevokeResult r = revoke_personal_token(*http, h, f->secret, vo.request_timeout);
     std::string what = v.token_name ? " '" + escape_for_terminal(*v.token_name) + "'" : "";
+    // A live token that may not delete itself (403: an instance that restricts it): its
+    // group's Owner can still revoke it.
+    if (r.outcome == "failed" && by_group && h.base == base) {
+      RevokeResult g = revoke_via_group(*http, h, owner_token, ra.group, f->secret, vo.request_timeout);
+      if (g.outcome == "revoked")
+        r = g;
+      else
+        r.detail += "; the group did not revoke it (" + g.detail + ")";
+    }
     if (r.outcome == "revoked") {
       changed.push_back(f->secret_sha256);
       out << "revoked   " << who << what << " @ " << r.host << "\n";
@@ -410,16 +455,27 @@ void add_verify_command(CLI::App& root, int& rc) {
   {
     auto opts = std::make_shared<ScanOptions>();
     auto tokens = std::make_shared<std::vector<std::string>>();
-    auto yes = std::make_shared<bool>(false);
+    auto ra = std::make_shared<RevokeArgs>();
     CLI::App* cmd = root.add_subcommand(
         "revoke",
         "Revoke leaked tokens: personal/project/group access tokens revoke themselves (DELETE "
-        "/personal_access_tokens/self); other kinds with --admin-token-file (DELETE /admin/token), else the "
-        "manual step is printed.\nA dry run that sends nothing unless --yes is given.");
+        "/personal_access_tokens/self); other kinds with --admin-token-file (DELETE /admin/token) or, as a "
+        "top-level group's Owner, --group (POST /groups/:id/tokens/revoke); else the manual step is "
+        "printed.\n"
+        "A dry run that sends nothing unless --yes is given.");
     cmd->add_option("tokens", *tokens, "tokens to revoke (prefer stdin: arguments show in ps)");
-    cmd->add_flag("--yes", *yes, "really revoke (default: dry run, no request is sent)");
+    cmd->add_flag("--yes", ra->yes, "really revoke (default: dry run, no request is sent)");
+    cmd->add_option(
+           "--group", ra->group,
+           "a top-level group you own: revoke tokens that reach it through POST /groups/:id/tokens/revoke "
+           "(GitLab.com)")
+        ->group("Verification");
+    cmd->add_option("--owner-token-file", ra->owner_token_file,
+                    "the group Owner's API token for --group (first line of FILE; default: GITLAB_TOKEN)")
+        ->check(CLI::ExistingFile)
+        ->group("Verification");
     add_token_options(*cmd, *opts, "print raw tokens");
-    cmd->callback([opts, tokens, yes, &rc] { rc = run_revoke(*opts, *tokens, *yes); });
+    cmd->callback([opts, tokens, ra, &rc] { rc = run_revoke(*opts, *tokens, *ra); });
   }
   {
     auto opts = std::make_shared<ScanOptions>();

@@ -168,21 +168,31 @@ void add_verify_options(CLI::App& cmd, ScanOptions& o) {
   cmd.add_flag("--verify-runners", o.verify_runners,
                "also check runner tokens with POST /runners/verify (updates the runner's contact time)")
       ->group(g);
-  cmd.add_flag("--verify-reach", o.verify_reach,
-               "also list the groups and projects each live personal/project/group access token reaches "
-               "(1 to 10 more read-only requests per live token)")
+  // Flag callbacks, not CLI11's "!--no-x" form: that would print "{false}" in the help.
+  cmd.add_flag_callback(
+         "--no-verify-reach", [&o] { o.verify_reach = false; },
+         "skip listing the groups and projects each live personal/project/group access token reaches (listed "
+         "by default: 1 to 10 more read-only requests per live token)")
+      ->group(g);
+  cmd.add_flag_callback(
+         "--verify-reach", [&o] { o.verify_reach = true; }, "list what each live token reaches (the default)")
       ->group(g);
   cmd.add_option("--admin-token-file", o.admin_token_file,
                  "an administrator's token (first line of FILE; default: GITLAB_ADMIN_TOKEN) to identify "
                  "any token kind with GitLab's token information API (POST /admin/token, 17.8+)")
       ->check(CLI::ExistingFile)
       ->group(g);
-  cmd.add_option("--verify-cache-dir", o.verify_cache_dir,
-                 "keep verification results across runs in DIR (mode 0700; file 0600; token hashes only)")
+  cmd.add_flag_callback(
+         "--no-verify-cache", [&o] { o.verify_cache = false; },
+         "do not read or keep verification results across runs (default: kept for --verify-ttl in "
+         "--verify-cache-dir)")
       ->group(g);
-  cmd.add_option("--verify-ttl", o.verify_ttl,
-                 "seconds a cached verification result is used (default 3600; enables the cache, in "
-                 "--verify-cache-dir or $XDG_CACHE_HOME/glpatrol)")
+  cmd.add_option(
+         "--verify-cache-dir", o.verify_cache_dir,
+         "where verification results are kept (default $XDG_CACHE_HOME/glpatrol or ~/.cache/glpatrol; "
+         "mode 0700, file 0600, token hashes only)")
+      ->group(g);
+  cmd.add_option("--verify-ttl", o.verify_ttl, "seconds a kept verification result is used (default 3600)")
       ->check(CLI::Range(1.0, 30.0 * 86400))
       ->group(g);
   cmd.add_option("--verify-timeout", o.verify_timeout, "seconds per verification request (default 10)")

@@ -49,10 +49,11 @@ struct ScanOptions {
   std::vector<std::string> gitlab_urls;  ///< --gitlab-url (repeatable); default gitlab.com
   std::string ca_bundle;                 ///< --ca-bundle: PEM file replacing the system CAs
   bool verify_runners = false;           ///< --verify-runners: POST /runners/verify (opt-in)
-  bool verify_reach = false;             ///< --verify-reach: groups/projects a live PAT reaches
+  bool verify_reach = true;              ///< groups/projects a live PAT reaches (--no-verify-reach)
   std::string admin_token_file;          ///< --admin-token-file (else GITLAB_ADMIN_TOKEN)
-  std::string verify_cache_dir;          ///< --verify-cache-dir: keep results across runs there
-  double verify_ttl = 0;                 ///< --verify-ttl seconds (0: not given; 3600 once enabled)
+  bool verify_cache = true;              ///< keep results across runs (--no-verify-cache: off)
+  std::string verify_cache_dir;          ///< --verify-cache-dir (default: the user's cache directory)
+  double verify_ttl = 3600;              ///< --verify-ttl: seconds a cached answer is used
   double verify_timeout = 10.0;          ///< seconds per request
   double verify_budget = 120.0;          ///< seconds for all of verification
   unsigned verify_concurrency = 4;       ///< tokens checked in parallel

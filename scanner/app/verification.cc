@@ -33,11 +33,15 @@ Status load_admin_token(const ScanOptions& o, VerifyOptions& v) {
 }
 
 Status open_verify_cache(const ScanOptions& o, VerifyOptions& v) {
-  if (o.verify_cache_dir.empty() && o.verify_ttl <= 0) return Status::ok();
+  if (!o.verify_cache) return Status::ok();
+  // A directory the operator named must work or the run stops. The default one is a
+  // convenience: without HOME/XDG_CACHE_HOME (a bare service account), or when it cannot be
+  // used, verification goes on uncached with a warning.
   std::string dir = o.verify_cache_dir;
-  if (dir.empty()) {
+  const bool named = !dir.empty();
+  if (!named) {
     auto def = state::default_cache_dir();
-    if (!def) return Error::usage("--verify-ttl: no cache directory (pass --verify-cache-dir DIR)");
+    if (!def) return Status::ok();
     dir = std::move(*def);
   }
   std::string context = "hosts=";
@@ -45,6 +49,10 @@ Status open_verify_cache(const ScanOptions& o, VerifyOptions& v) {
   context += fmt::format("|reach={}|runners={}|admin={}", v.reach, v.verify_runners, !v.admin_token.empty());
   const auto ttl = std::chrono::seconds(static_cast<long long>(o.verify_ttl > 0 ? o.verify_ttl : 3600));
   auto c = VerifyCache::open(dir, ttl, context);
+  if (!c && !named) {
+    std::cerr << "glpatrol: warning: verification results are not kept: " << c.error().message << "\n";
+    return Status::ok();
+  }
   if (!c) return c.error();
   v.disk_cache = std::move(*c);
   return Status::ok();

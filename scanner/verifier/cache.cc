@@ -50,7 +50,55 @@ Json to_json(const Verification& v) {
   if (v.user_id) j["user_id"] = *v.user_id;
   if (v.token_id) j["token_id"] = *v.token_id;
   if (v.is_admin) j["is_admin"] = *v.is_admin;
+  if (v.reach) {
+    auto list = [](const std::vector<ReachEntry>& es) {
+      Json a = Json::array();
+      for (const auto& e : es)
+        a.push_back(
+            {{"path", e.path}, {"access_level", e.access_level ? Json(*e.access_level) : Json(nullptr)}});
+      return a;
+    };
+    j["reach"] = {{"method", v.reach->method},
+                  {"groups", list(v.reach->groups)},
+                  {"projects", list(v.reach->projects)},
+                  {"groups_total", v.reach->groups_total},
+                  {"projects_total", v.reach->projects_total},
+                  {"truncated", v.reach->truncated},
+                  {"note", v.reach->note}};
+  }
   return j;
+}
+
+/// A cached reach, or nullopt when it is not exactly what to_json writes (bounded lists).
+std::optional<Reach> reach_from_json(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  Reach r;
+  auto method = text(j, "method");
+  if (!method || (*method != "associations" && *method != "membership")) return std::nullopt;
+  r.method = *method;
+  r.note = text(j, "note").value_or("");
+  for (const char* k : {"groups", "projects"}) {
+    auto it = j.find(k);
+    if (it == j.end() || !it->is_array() || it->size() > kMaxReachEntries) return std::nullopt;
+    for (const auto& e : *it) {
+      auto path = e.is_object() ? text(e, "path") : std::nullopt;
+      if (!path) return std::nullopt;
+      ReachEntry re{*path, std::nullopt};
+      if (auto l = e.find("access_level"); l != e.end() && l->is_number_integer()) {
+        const auto level = l->get<std::int64_t>();
+        if (level < 0 || level > 100) return std::nullopt;
+        re.access_level = static_cast<int>(level);
+      }
+      (k[0] == 'g' ? r.groups : r.projects).push_back(std::move(re));
+    }
+  }
+  for (const char* k : {"groups_total", "projects_total"}) {
+    auto it = j.find(k);
+    if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+    (k[0] == 'g' ? r.groups_total : r.projects_total) = it->get<std::uint64_t>();
+  }
+  if (auto it = j.find("truncated"); it != j.end() && it->is_boolean()) r.truncated = it->get<bool>();
+  return r;
 }
 
 /// The entry back, or nullopt for anything that is not exactly what to_json writes.
@@ -79,6 +127,10 @@ std::optional<Verification> from_json(const Json& j) {
   if (auto it = j.find("token_id"); it != j.end() && it->is_number_integer())
     v.token_id = it->get<std::int64_t>();
   if (auto it = j.find("is_admin"); it != j.end() && it->is_boolean()) v.is_admin = it->get<bool>();
+  if (auto it = j.find("reach"); it != j.end()) {
+    v.reach = reach_from_json(*it);
+    if (!v.reach) return std::nullopt;  // a reach that is not ours: the whole entry is dropped
+  }
   return v;
 }
 

@@ -49,12 +49,9 @@ struct CurlClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
 };
 
-/// The libcurl client. HTTPS with peer and host verification always; plain HTTP is accepted
-/// only for loopback hosts (127.0.0.0/8, ::1, localhost). Proxies come from libcurl's
-/// standard environment variables (https_proxy, http_proxy, no_proxy, ...).
+/// The production client, over scanner/net/transport.h: HTTPS with peer and host verification
+/// always; plain HTTP only for loopback hosts (net::is_loopback_host). Proxies come from
+/// libcurl's standard environment variables (https_proxy, http_proxy, no_proxy, ...).
 std::unique_ptr<HttpClient> make_curl_client(CurlClientOptions opts);
-
-/// True for 127.0.0.0/8, ::1 and localhost (the only hosts plain HTTP may reach).
-bool is_loopback_host(const std::string& host);
 
 }  // namespace glpatrol

@@ -2,6 +2,7 @@
 // "Revocation and rotation", "Administrator token"). Each is one request to the operator-named
 // host; callers must have the operator's explicit consent (--yes) for the state-changing ones.
 // Neither the leaked token nor a new one ever appears in a detail text.
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -38,6 +39,25 @@ Result<HttpResponse> self_request(HttpClient& http, const GitLabHost& host, cons
   req.timeout = timeout;
   auto r = http.send(req);
   if (!r) return Error{r.error().kind, scrub_secret(r.error().message, secret)};
+  return r;
+}
+
+/// A request about a leaked token made with the operator's own token (administrator, group
+/// Owner): the operator's token in the Authorization header, the leaked one in the form body,
+/// never in the URL. A network failure comes back scrubbed of both.
+Result<HttpResponse> about_token_request(HttpClient& http, const std::string& url, const char* method,
+                                         const std::string& operator_secret, const std::string& secret,
+                                         std::chrono::milliseconds timeout) {
+  HttpRequest req;
+  req.method = method;
+  req.url = url;
+  req.headers = {{"Authorization", "Bearer " + operator_secret},
+                 {"Content-Type", "application/x-www-form-urlencoded"}};
+  req.body = "token=" + percent_encode(secret);
+  req.timeout = timeout;
+  auto r = http.send(req);
+  if (!r)
+    return Error{r.error().kind, scrub_secret(scrub_secret(r.error().message, secret), operator_secret)};
   return r;
 }
 
@@ -113,22 +133,65 @@ AdminTokenAnswer admin_token_call(HttpClient& http, const GitLabHost& host, cons
                                   const std::string& secret, const std::string& method,
                                   std::chrono::milliseconds timeout) {
   AdminTokenAnswer out;
-  HttpRequest req;
-  req.method = method;
-  req.url = host.base + "/api/v4/admin/token";
-  req.headers = {{"Authorization", "Bearer " + admin_secret},
-                 {"Content-Type", "application/x-www-form-urlencoded"}};
-  req.body = "token=" + percent_encode(secret);  // in the body: never in a URL
-  req.timeout = timeout;
-  auto r = http.send(req);
+  auto r = about_token_request(http, host.base + "/api/v4/admin/token", method.c_str(), admin_secret, secret,
+                               timeout);
   if (!r) {
-    out.error = scrub_secret(scrub_secret(r.error().message, secret), admin_secret);
+    out.error = r.error().message;
     return out;
   }
   out.status = r->status;
   if (r->status == 200 && !r->truncated) {
     Json j = Json::parse(r->body, nullptr, false);
     if (j.is_object()) out.body = scrub_secret(scrub_secret(j.dump(), secret), admin_secret);
+  }
+  return out;
+}
+
+RevokeResult revoke_via_group(HttpClient& http, const GitLabHost& host, const std::string& owner_secret,
+                              const std::string& group, const std::string& secret,
+                              std::chrono::milliseconds timeout) {
+  RevokeResult out;
+  out.host = host.base;
+  // The group is a path or an id: one URL-encoded path segment ("a/b" -> "a%2Fb").
+  auto r = about_token_request(http, host.base + "/api/v4/groups/" + percent_encode(group) + "/tokens/revoke",
+                               "POST", owner_secret, secret, timeout);
+  if (!r) {
+    out.outcome = "failed";
+    out.detail = r.error().message;
+    return out;
+  }
+  switch (r->status) {
+    case 200:
+    case 204:
+      out.outcome = "revoked";
+      break;
+    case 404:
+      // GitLab answers 404 for a token it does not know *and* for one that cannot reach the
+      // group (it does not say which), and for a group the caller cannot see.
+      out.outcome = "failed";
+      out.detail =
+          "HTTP 404: the group is not visible to this token, or the token is unknown or does not "
+          "reach the group";
+      break;
+    case 400:
+      out.outcome = "failed";
+      out.detail = "HTTP 400: not a top-level group, or the request was refused";
+      break;
+    case 401:
+    case 403:
+      out.outcome = "failed";
+      out.detail = fmt::format(
+          "HTTP {}: the operator token is not the group's Owner, or the API is off on "
+          "this instance (GitLab.com, 17.2+ behind a flag)",
+          r->status);
+      break;
+    case 422:
+      out.outcome = "failed";
+      out.detail = "HTTP 422: this token kind cannot be revoked through the group";
+      break;
+    default:
+      out.outcome = "failed";
+      out.detail = "HTTP " + std::to_string(r->status);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include "common/echo.h"
 #include "common/encoding.h"
 #include "common/time.h"
+#include "net/transport.h"
 #include "verifier/json_fields.h"
 #include "verifier/verifier.h"
 
@@ -168,7 +169,7 @@ Result<GitLabHost> parse_gitlab_url(const std::string& url) {
     for (char c : host)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
         return Error::usage("GitLab URL has an invalid host");
-  if (scheme == "http" && !is_loopback_host(host))
+  if (scheme == "http" && !net::is_loopback_host(host))
     return Error::usage("GitLab URL: plain http is only allowed to loopback addresses; use https");
   while (!path.empty() && path.back() == '/') path.pop_back();
   if (lower(path).size() >= 7 && lower(path).compare(path.size() - 7, 7, "/api/v4") == 0)
@@ -322,7 +323,7 @@ Verification Verifier::verify(const TokenQuery& q) {
       return it->second;
     }
   }
-  if (opts_.disk_cache && !opts_.reach)
+  if (opts_.disk_cache)
     if (auto hit = opts_.disk_cache->get(q.secret_sha256, clock_.wall())) {
       ++cache_hits_;
       Verification v = std::move(*hit);
@@ -342,7 +343,7 @@ Verification Verifier::verify(const TokenQuery& q) {
     v.reason = std::string("unexpected answer (") + e.what() + ")";
   }
   v.reason = scrub_secret(scrub_secret(v.reason, q.secret), opts_.admin_token);
-  if (opts_.disk_cache && !opts_.reach) opts_.disk_cache->put(q.secret_sha256, v);
+  if (opts_.disk_cache) opts_.disk_cache->put(q.secret_sha256, v);
   assess_risk(v, q.severity, clock_.wall());
   // A live session cookie is the user's whole signed-in session, whatever token scopes exist.
   if (q.verify_kind == "session" && v.status == "active") v.severity_override = Severity::Critical;

@@ -175,6 +175,15 @@ struct RevokeResult {
 RevokeResult revoke_personal_token(HttpClient& http, const GitLabHost& host, const std::string& secret,
                                    std::chrono::milliseconds timeout);
 
+/// POST /api/v4/groups/:group/tokens/revoke (GitLab.com, 17.2+ behind a flag): the Owner of a
+/// top-level group (`owner_secret`) revokes a leaked token that can reach the group: personal,
+/// project and group access tokens, group deploy tokens and, on newer versions, more kinds.
+/// The leaked token goes in the form body. `group` is a full path or a numeric id.
+/// State-changing: callers must have the operator's explicit consent (--yes).
+RevokeResult revoke_via_group(HttpClient& http, const GitLabHost& host, const std::string& owner_secret,
+                              const std::string& group, const std::string& secret,
+                              std::chrono::milliseconds timeout);
+
 /// Result of `POST /personal_access_tokens/self/rotate` (GitLab 16.10+). `new_token` is the new
 /// secret: the caller writes it only where the operator said (a 0600 file, or stdout when
 /// asked), never into a report or a log. Never call this for a token not verified `active`:

@@ -72,6 +72,14 @@ if SANITIZED and "suppressions=" not in os.environ.get("LSAN_OPTIONS", ""):
 
 SRC = os.environ.get("GLPATROL_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 
+# Verification results are cached by default (XDG_CACHE_HOME/glpatrol). Every process the tests
+# start sees a private cache root, never the user's; run() gives each call its own empty one, so
+# a test sees the cache only where it asks for it (--verify-cache-dir or env XDG_CACHE_HOME).
+_CACHE_ROOT = tempfile.mkdtemp(prefix="glpatrol-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_ROOT
+import atexit  # noqa: E402
+atexit.register(shutil.rmtree, _CACHE_ROOT, True)
+
 _rng = random.Random(int(os.environ.get("GLPATROL_TEST_SEED", "20261127")))
 
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -174,6 +182,7 @@ def run(args, stdin=None, cwd=None, env=None, check_rc=None, timeout=300):
     """Runs glpatrol; returns CompletedProcess with text stdout/stderr (bytes-safe)."""
     e = dict(os.environ)
     e.pop("NO_COLOR", None)
+    e["XDG_CACHE_HOME"] = tempfile.mkdtemp(dir=_CACHE_ROOT)
     if env:
         e.update(env)
     p = subprocess.run([BIN] + list(args), input=stdin, cwd=cwd, env=e,

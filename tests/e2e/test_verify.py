@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import glp  # noqa: E402
 from fake_gitlab import FakeGitLab  # noqa: E402
-from standin.model import DEVELOPER, MAINTAINER  # noqa: E402
+from standin.model import DEVELOPER, MAINTAINER, OWNER  # noqa: E402
 
 # The tests control every network-relevant variable themselves.
 for var in ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
@@ -78,7 +78,7 @@ def test_statuses_metadata_and_request_counts():
         files = {f"f{i}.txt": f"token = {t}\n" for i, t in enumerate(all_tokens)}
         # The broad token leaks three times: still one request per endpoint.
         files["dup1.env"] = f"A={broad}\nB={broad}\n"
-        p = scan_tree(files, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        p = scan_tree(files, ["--verify", "--no-verify-reach", "--gitlab-url", srv.url], check_rc=1)
         check_no_secret(p, all_tokens)
         f = by_sha(p.doc)
         v = {t: f[sha(t)]["verification"] for t in all_tokens}
@@ -136,7 +136,7 @@ def test_rate_limit_then_success():
     srv.add(t, "ratelimit", n=1, retry_after=1, scopes=["read_repository"])
     with srv:
         t0 = time.time()
-        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        p = scan_tree({"a.txt": t}, ["--verify", "--no-verify-reach", "--gitlab-url", srv.url], check_rc=1)
         assert time.time() - t0 >= 1.0
         assert p.doc["findings"][0]["verification"]["status"] == "active"
         assert srv.count(t) == 2
@@ -212,13 +212,13 @@ def test_host_in_scanned_content_is_never_contacted():
         text = (f'gitlab_url = "{attacker.url}"\nCI_SERVER_URL={attacker.url}\n'
                 f'remote = {attacker.url}/group/project.git\ntoken = "{t}"\n')
         # the configured host comes from GitLab CI's environment
-        p = scan_tree({"config.toml": text}, ["--verify"], check_rc=1,
+        p = scan_tree({"config.toml": text}, ["--verify", "--no-verify-reach"], check_rc=1,
                       env={"GITLAB_CI": "true", "CI_SERVER_URL": srv.url})
         assert p.doc["findings"][0]["verification"]["host"] == srv.url
         assert srv.count(t) == 1 and attacker.count() == 0
         assert srv.url in p.err  # --verify says which host it contacts
         # an explicit --gitlab-url wins over CI_SERVER_URL
-        p = scan_tree({"config.toml": text}, ["--verify", "--gitlab-url", srv.url], check_rc=1,
+        p = scan_tree({"config.toml": text}, ["--verify", "--no-verify-reach", "--gitlab-url", srv.url], check_rc=1,
                       env={"GITLAB_CI": "true", "CI_SERVER_URL": attacker.url})
         assert attacker.count() == 0
 
@@ -229,11 +229,11 @@ def test_https_requires_trusted_certificate():
     srv.add(t, "active", scopes=["read_api"])
     with srv:
         assert srv.url.startswith("https://")
-        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        p = scan_tree({"a.txt": t}, ["--verify", "--no-verify-reach", "--gitlab-url", srv.url], check_rc=1)
         v = p.doc["findings"][0]["verification"]
         assert v["status"] == "unknown" and ("certificate" in v["reason"] or "SSL" in v["reason"]), v
         assert srv.count(t) == 0  # the TLS handshake failed before the token was sent
-        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url, "--ca-bundle", srv.cert],
+        p = scan_tree({"a.txt": t}, ["--verify", "--no-verify-reach", "--gitlab-url", srv.url, "--ca-bundle", srv.cert],
                       check_rc=1)
         v = p.doc["findings"][0]["verification"]
         assert v["status"] == "active" and v["username"] == "alice", v
@@ -377,7 +377,7 @@ def test_multiple_hosts():
     with a, b:
         b.add(t, "active", scopes=["read_repository"])
         p = scan_tree({"a.txt": f"{t}\n{nowhere}\n"},
-                      ["--verify", "--gitlab-url", a.url, "--gitlab-url", b.url + "/"], check_rc=1)
+                      ["--verify", "--no-verify-reach", "--gitlab-url", a.url, "--no-verify-reach", "--gitlab-url", b.url + "/"], check_rc=1)
         f = by_sha(p.doc)
         assert f[sha(t)]["verification"]["status"] == "active"
         assert f[sha(t)]["verification"]["host"] == b.url
@@ -391,7 +391,7 @@ def test_proxy_from_environment():
     t = glp.pat()
     with origin, proxy:
         origin.add(t, "active", scopes=["read_repository"])
-        args = ["--verify", "--gitlab-url", origin.url, "--ca-bundle", origin.cert]
+        args = ["--verify", "--no-verify-reach", "--gitlab-url", origin.url, "--ca-bundle", origin.cert]
         for var in ("https_proxy", "HTTPS_PROXY", "all_proxy"):
             before = origin.count(t)
             p = scan_tree({"a.txt": t}, args, check_rc=1, env={var: proxy.url})
@@ -408,7 +408,7 @@ def test_proxy_from_environment():
     plain, proxy2 = FakeGitLab(), FakeGitLab()
     with plain, proxy2:
         plain.add(t, "active", scopes=["read_repository"])
-        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", plain.url], check_rc=1,
+        p = scan_tree({"a.txt": t}, ["--verify", "--no-verify-reach", "--gitlab-url", plain.url], check_rc=1,
                       env={"http_proxy": proxy2.url, "all_proxy": proxy2.url})
         assert p.doc["findings"][0]["verification"]["status"] == "active"
         assert proxy2.count() == 0 and plain.count(t) == 1
@@ -423,7 +423,7 @@ def test_suppressed_tokens_are_not_verified():
         files = {"a.env": f"X={allowed}  # glpatrol:allow test fixture\n",
                  "b.env": f"Y={both}  # glpatrol:allow\nZ={both}\n",
                  "c.env": f"W={plain}\n"}
-        p = scan_tree(files, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        p = scan_tree(files, ["--verify", "--no-verify-reach", "--gitlab-url", srv.url], check_rc=1)
         check_no_secret(p, [allowed, both, plain])
         places = {}
         for f in p.doc["findings"]:
@@ -442,7 +442,7 @@ def test_stdin_and_git_scans_verify():
     srv.add(t, "active", scopes=["read_repository"])
     srv.add(old, "revoked")
     with srv:
-        p = glp.run_json(["stdin", "--verify", "--gitlab-url", srv.url],
+        p = glp.run_json(["stdin", "--verify", "--no-verify-reach", "--gitlab-url", srv.url],
                          stdin=f"token: {t}\n".encode(), check_rc=1)
         assert p.doc["findings"][0]["verification"]["status"] == "active"
         with glp.TempDir() as d:
@@ -455,7 +455,7 @@ def test_stdin_and_git_scans_verify():
             subprocess.run(["git", "-C", d, "commit", "-qm", "one"], check=True, env=e)
             glp.write(os.path.join(d, "cfg.env"), f"T={t}\n")
             subprocess.run(["git", "-C", d, "commit", "-qam", "two"], check=True, env=e)
-            p = glp.run_json(["git", d, "--verify", "--gitlab-url", srv.url], check_rc=1)
+            p = glp.run_json(["git", d, "--verify", "--no-verify-reach", "--gitlab-url", srv.url], check_rc=1)
             check_no_secret(p, [t, old])
             st = {f["secret_sha256"]: f["verification"]["status"] for f in p.doc["findings"]}
             assert st == {sha(t): "active", sha(old): "revoked"}, st
@@ -488,6 +488,64 @@ def test_revoke():
         assert "cannot revoke itself" in p.out and srv.count(job) == 0
 
 
+GROUP_REVOKE = "/api/v4/groups/acme/tokens/revoke"
+
+
+def test_revoke_as_group_owner():
+    """POST /groups/:id/tokens/revoke: a top-level group's Owner revokes a token that reaches the
+    group (GitLab.com; the stand-in gates it behind its feature flag), with the leaked token in
+    the body and the Owner's token in a header; what the group cannot revoke gets the manual step."""
+    srv = FakeGitLab()
+    s = srv.standin
+    acme = s.add_group("acme")
+    owner = s.add_user("olivia")
+    s.add_member(acme, owner, OWNER)
+    owner_token = glp.pat()
+    s.add_personal_token(owner, owner_token, name="owner", scopes=["api"])
+    deploy, stranger = glp.token("gitlab.deploy_token"), glp.token("gitlab.deploy_token")
+    feed, trigger = glp.token("gitlab.feed_token"), glp.token("gitlab.pipeline_trigger")
+    s.add_deploy_token(acme, deploy, name="ci-pull")
+    s.add_deploy_token(s.add_group("elsewhere"), stranger, name="not ours")
+    s.add_token("feed", feed, user=owner)
+    s.add_token("trigger", trigger, user=owner)
+    leaked = [deploy, stranger, feed, trigger]
+    with srv, glp.TempDir() as d:
+        key = os.path.join(d, "owner")
+        glp.write(key, owner_token + "\n")
+        os.chmod(key, 0o600)
+        base = ["revoke", "--gitlab-url", srv.url, "--group", "acme", "--owner-token-file", key]
+        # --group without an Owner token is a usage error, before anything is sent
+        p = glp.run(["revoke", "--gitlab-url", srv.url, "--group", "acme"], stdin=f"{deploy}\n".encode(),
+                    check_rc=2, env={"GITLAB_TOKEN": ""})
+        assert "GITLAB_TOKEN" in p.err and srv.count() == 0
+        # dry run: names the group call, sends nothing
+        p = glp.run(base, stdin=f"{deploy}\n".encode(), check_rc=0)
+        assert "POST /api/v4/groups/acme/tokens/revoke" in p.out and "dry run" in p.out and srv.count() == 0
+        # the API is off (no flag): the manual step, with what the group answered
+        p = glp.run(base + ["--yes"], stdin=f"{deploy}\n".encode(), check_rc=1)
+        assert "manual" in p.out and "the group did not revoke it" in p.out, p.out
+        # on: revoked through the group; a token of another group is not (404), nor a kind it cannot (422)
+        s.enable_flag("group_agnostic_token_revocation")
+        p = glp.run(base + ["--yes"], stdin="\n".join(leaked).encode(), check_rc=1)
+        check_no_secret(p, leaked + [owner_token])
+        lines = p.out.splitlines()
+        assert sum(x.startswith("revoked") and "tokens/revoke" in x for x in lines) == 2, p.out  # deploy, feed
+        assert sum(x.startswith("manual") for x in lines) == 2, p.out  # another group's token, a trigger token
+        assert "HTTP 404" in p.out and "HTTP 422" in p.out, p.out
+        calls = s.requests(path=GROUP_REVOKE)
+        assert [c["method"] for c in calls] == ["POST"] * 5 and not any(c["query"] for c in calls), calls
+        for r in srv.all_requests():
+            for t in leaked + [owner_token]:
+                assert t not in r["raw_path"], r
+        # the deploy token is revoked on the server now
+        admin = _admin(srv)
+        glp.write(key, admin + "\n")
+        p = glp.run_json(["verify", "--gitlab-url", srv.url, "--admin-token-file", key],
+                         stdin=f"{deploy}\n{stranger}\n".encode(), check_rc=1)
+        st = [f["verification"]["status"] for f in p.doc["findings"]]
+        assert st == ["revoked", "active"], st
+
+
 def _reach_instance(srv, uid):
     """Groups and projects for user `uid`: maintainer of platform (120 projects in its subgroup,
     more than one page of associations), developer in one project elsewhere, nothing in 'other'."""
@@ -513,13 +571,12 @@ def test_reach_associations_granular_and_fallback():
             granular_scopes=[{"access": "selected_memberships", "permissions": ["read_code", "read_issue"],
                               "project_id": 7}])
     with srv:
-        # without --verify-reach: no reach, no associations request
-        p = scan_tree({"a.txt": t}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
+        # --no-verify-reach: no reach, no associations request
+        p = scan_tree({"a.txt": t}, ["--verify", "--no-verify-reach", "--gitlab-url", srv.url], check_rc=1)
         assert "reach" not in p.doc["findings"][0]["verification"]
         assert srv.count(t, SELF + "/associations") == 0
-        # 17.8: GET .../self/associations, two pages (121 projects), bounded at 100
-        p = scan_tree({"a.txt": f"{t}\n{fine}\n"}, ["--verify", "--verify-reach", "--gitlab-url", srv.url],
-                      check_rc=1)
+        # by default, on 17.8: GET .../self/associations, two pages (121 projects), bounded at 100
+        p = scan_tree({"a.txt": f"{t}\n{fine}\n"}, ["--verify", "--gitlab-url", srv.url], check_rc=1)
         check_no_secret(p, [t, fine])
         check_schema(p.doc)
         f = by_sha(p.doc)
@@ -698,7 +755,7 @@ def test_verify_cache_ttl_and_safety():
     srv.add(dead, "revoked")
     with srv, other, glp.TempDir() as d:
         cache = os.path.join(d, "cache")
-        args = ["verify", "--gitlab-url", srv.url, "--verify-cache-dir", cache]
+        args = ["verify", "--no-verify-reach", "--gitlab-url", srv.url, "--verify-cache-dir", cache]
         p = glp.run_json(args, stdin=f"{t}\n{dead}\n".encode(), check_rc=1)
         first = srv.count()
         assert srv.count(t) == 2 and srv.count(dead) == 1  # t: self, then /user
@@ -714,7 +771,8 @@ def test_verify_cache_ttl_and_safety():
         assert t not in body and dead not in body and sha(t) in body
         # another host is another context: asked there
         other.add(t, "active", scopes=["api"])
-        glp.run_json(["verify", "--gitlab-url", other.url, "--verify-cache-dir", cache], stdin=f"{t}\n".encode(),
+        glp.run_json(["verify", "--no-verify-reach", "--gitlab-url", other.url, "--verify-cache-dir", cache],
+                     stdin=f"{t}\n".encode(),
                      check_rc=1)
         assert other.count(t) == 2
         # a revocation makes the cache forget the token: the next check asks again
@@ -747,12 +805,36 @@ def test_verify_cache_ttl_and_safety():
         n = srv.count()
         p = glp.run(args, stdin=f"{dead}\n".encode(), check_rc=2)
         assert "symlink" in p.err and srv.count() == n
-        # without the cache options nothing is kept anywhere
+        # by default the cache is on, in $XDG_CACHE_HOME/glpatrol (else ~/.cache/glpatrol), reach included
         home = os.path.join(d, "home")
         os.mkdir(home)
+        env = {"HOME": home, "XDG_CACHE_HOME": os.path.join(home, "xdg")}
+        fresh = glp.pat()
+        srv.add(fresh, "active", scopes=["api"])
+        p1 = glp.run_json(["verify", "--gitlab-url", srv.url], stdin=f"{fresh}\n".encode(), check_rc=1, env=env)
+        asked = srv.count(fresh)
+        assert srv.count(fresh, SELF + "/associations") == 1 and "reach" in p1.doc["findings"][0]["verification"]
+        kept = os.path.join(home, "xdg", "glpatrol", "verify-cache.json")
+        assert os.stat(kept).st_mode & 0o777 == 0o600 and fresh not in open(kept).read()
+        p2 = glp.run_json(["verify", "--gitlab-url", srv.url], stdin=f"{fresh}\n".encode(), check_rc=1, env=env)
+        assert srv.count(fresh) == asked, "the second run must be answered from the cache"
+        assert p2.doc["findings"][0]["verification"]["reach"] == p1.doc["findings"][0]["verification"]["reach"]
+        # no XDG_CACHE_HOME: ~/.cache/glpatrol
         glp.run_json(["verify", "--gitlab-url", srv.url], stdin=f"{dead}\n".encode(), check_rc=0,
-                     env={"HOME": home, "XDG_CACHE_HOME": os.path.join(home, "xdg")})
-        assert os.listdir(home) == []
+                     env={"HOME": home, "XDG_CACHE_HOME": ""})
+        assert os.path.exists(os.path.join(home, ".cache", "glpatrol", "verify-cache.json"))
+        # --no-verify-cache: nothing read, nothing kept
+        bare = os.path.join(d, "bare")
+        os.mkdir(bare)
+        glp.run_json(["verify", "--no-verify-cache", "--gitlab-url", srv.url], stdin=f"{fresh}\n".encode(),
+                     check_rc=1, env={"HOME": bare, "XDG_CACHE_HOME": os.path.join(bare, "xdg")})
+        assert os.listdir(bare) == [] and srv.count(fresh) > asked
+        # a default cache directory that cannot be used: a warning, verification goes on
+        blocked = os.path.join(d, "blocked")
+        glp.write(blocked, "a file, not a directory")
+        p = glp.run_json(["verify", "--gitlab-url", srv.url], stdin=f"{dead}\n".encode(), check_rc=0,
+                         env={"HOME": bare, "XDG_CACHE_HOME": blocked})
+        assert "not kept" in p.err and p.doc["findings"][0]["verification"]["status"] == "revoked"
 
 
 if __name__ == "__main__":
@@ -774,6 +856,7 @@ if __name__ == "__main__":
         test_suppressed_tokens_are_not_verified,
         test_stdin_and_git_scans_verify,
         test_revoke,
+        test_revoke_as_group_owner,
         test_reach_associations_granular_and_fallback,
         test_rotate_dry_real_revoked_and_kinds,
         test_admin_token_api_identifies_and_revokes_any_kind,

@@ -6,7 +6,7 @@
 //   - https with peer and host verification; plain http only to loopback hosts;
 //   - never follows redirects (a 3xx is an answer) and never sends a proxy our headers;
 //   - never logs, and never puts a header value into an error message.
-// Every libcurl object has one RAII owner in http_client.cc.
+// It is a thin adapter over scanner/net/transport.h, which owns every libcurl object.
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "net/transport.h"
 
 namespace glpatrol::gitlab {
 
@@ -27,19 +28,12 @@ struct HttpGetRequest {
   std::chrono::milliseconds timeout{60000};  ///< whole request (streams: see low_speed)
 };
 
-struct HttpHead {
-  long status = 0;
-  /// Lower-case names; a header sent several times is joined with ", " (Link).
-  std::map<std::string, std::string> headers;
-  std::string header(const std::string& lower_name) const {
-    auto it = headers.find(lower_name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
+/// The status and headers of an answer (lower-case names; a repeated header joined with ", ").
+using HttpHead = net::Head;
 
 /// Receives body bytes as they arrive, with the response status (the head is complete by
 /// then); false aborts the transfer.
-using BodyFn = std::function<bool(long status, std::string_view chunk)>;
+using BodyFn = net::BodySink;
 
 struct HttpClientOptions {
   std::string ca_bundle;  ///< PEM file replacing the system CAs; "" = system store
