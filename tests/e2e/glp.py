@@ -178,6 +178,27 @@ def drain_pty(master):
     return data
 
 
+class PtyDrain:
+    """Drains a pseudo-terminal's master side in a thread while the process writes to the slave
+    side (a terminal buffers only a few KiB: a process that draws progress faster than nobody
+    reads it blocks for ever). Close the parent's slave fd right after starting the process;
+    bytes() returns everything once the process has closed its side."""
+
+    def __init__(self, master):
+        import threading
+        self._data = b""
+        self._thread = threading.Thread(target=self._run, args=(master,), daemon=True)
+        self._thread.start()
+
+    def _run(self, master):
+        self._data = drain_pty(master)
+
+    def bytes(self, timeout=300):
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the terminal was not closed in time"
+        return self._data
+
+
 def run(args, stdin=None, cwd=None, env=None, check_rc=None, timeout=300):
     """Runs glpatrol; returns CompletedProcess with text stdout/stderr (bytes-safe)."""
     e = dict(os.environ)

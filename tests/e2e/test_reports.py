@@ -443,17 +443,22 @@ def test_progress_line_only_on_a_terminal():
         else:
             err = subprocess.PIPE
         env = dict(os.environ, TERM="xterm")
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env)
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        drain = None
+        if stderr_tty:
+            os.close(slave)
+            drain = glp.PtyDrain(master)  # read while it draws: a full terminal would block it
         for _ in range(12):  # ~1.2 s of slowly arriving input
             proc.stdin.write(b"x" * 65536 + b"\n")
             proc.stdin.flush()
             time.sleep(0.1)
         proc.stdin.close()
-        proc.wait(timeout=60)
         if stderr_tty:
-            os.close(slave)
-            return proc.returncode, glp.drain_pty(master)  # the process has exited
-        return proc.returncode, proc.stderr.read()
+            proc.wait(timeout=60)
+            return proc.returncode, drain.bytes()
+        err_bytes = proc.stderr.read()
+        proc.wait(timeout=60)
+        return proc.returncode, err_bytes
     rc, err = run_stdin(True)
     assert rc == 0
     assert b"\r\x1b[K" in err and b"B/s" in err, err[:500]

@@ -164,10 +164,11 @@ def test_progress_phases_move_on_a_terminal_and_timings_are_reported():
         env = dict(os.environ, TERM="xterm", GLPATROL_PROGRESS_MS="1")  # redraw every millisecond
         out = os.path.join(d, "report.json")
         proc = subprocess.Popen([glp.BIN, "git", r.path, "-j", "1", "-r", f"json:{out}", "-q"],
-                                stdout=subprocess.PIPE, stderr=slave, env=env)
-        proc.wait(timeout=300)
+                                stdout=subprocess.DEVNULL, stderr=slave, env=env)
         os.close(slave)
-        err = glp.drain_pty(master).decode("utf-8", "replace")
+        drain = glp.PtyDrain(master)  # read while it draws: a full terminal would block it
+        proc.wait(timeout=300)
+        err = drain.bytes().decode("utf-8", "replace")
         assert proc.returncode == 0, err[-2000:]
         frames = [f for f in err.split("\r\x1b[K") if f]
         walk = [f for f in frames if f.startswith("walk ")]
