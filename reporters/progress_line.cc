@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -15,7 +16,7 @@ namespace {
 
 std::string duration_text(double s) {
   if (s < 0) s = 0;
-  const auto total = static_cast<std::uint64_t>(s + 0.5);
+  const auto total = static_cast<std::uint64_t>(std::llround(s));
   if (total >= 3600) return fmt::format("{}h{:02}m", total / 3600, (total / 60) % 60);
   if (total >= 60) return fmt::format("{}m{:02}s", total / 60, total % 60);
   return fmt::format("{}s", total);

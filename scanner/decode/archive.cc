@@ -637,7 +637,7 @@ Peeked peek(ReadFn source, std::size_t n) {
   out.read = [st](char* buf, std::size_t cap) -> long {
     if (st->pos < st->head.size()) {
       const std::size_t k = std::min(cap, st->head.size() - st->pos);
-      std::memcpy(buf, st->head.data() + st->pos, k);
+      std::copy_n(st->head.data() + st->pos, k, buf);
       st->pos += k;
       return static_cast<long>(k);
     }

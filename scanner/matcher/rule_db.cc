@@ -111,7 +111,9 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt, const HintS
     db.hints_ = decode::hint_literals(prefixes, hints.options);
   }
   std::vector<std::string> hint_exprs;
+  hint_exprs.reserve(db.hints_.size());
   for (const auto& h : db.hints_) hint_exprs.push_back(literal_pattern(h.literal));
+  exprs.reserve(exprs.size() + expanded.size() + hint_exprs.size());
   for (auto& e : expanded) exprs.push_back(e.c_str());
   for (std::size_t i = 0; i < hint_exprs.size(); ++i) {
     exprs.push_back(hint_exprs[i].c_str());

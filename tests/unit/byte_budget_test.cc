@@ -20,6 +20,7 @@ TEST_CASE("I11-10 leases wait for room; the holder of a lease never waits; overs
   }
   std::atomic<int> inside{0}, most{0};
   std::vector<std::thread> ts;
+  ts.reserve(6);
   for (int i = 0; i < 6; ++i)
     ts.emplace_back([&] {
       auto l = b.acquire(70);  // two never fit together

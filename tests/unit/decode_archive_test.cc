@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -393,9 +394,11 @@ TEST_CASE("ordinary compressed content larger than the ratio grace is not a bomb
     text += "  * Release " + std::to_string(i) + ": fixed issue #" + std::to_string(i * 7919 % 100003) + "\n";
   const std::string t = test::legacy_pat(11);
   const std::string body = text + "token " + t + "\n";
-  for (const auto& [name, bytes] :
+  for (const auto& item :
        {std::pair<std::string, std::string>{"changelog.gz", compressed(archive_write_add_filter_gzip, body)},
         {"docs.zip", zip({{"changelog", body}, {"after.txt", "x"}})}}) {
+    const std::string& name = item.first;  // a plain reference: CAPTURE's lambda takes it (clang 14)
+    const std::string& bytes = item.second;
     CAPTURE(name);
     REQUIRE(bytes.size() * 1000 > body.size() * 2);  // far below 1000x, yet over the grace
     const Got g = read_all(bytes, name);
@@ -543,7 +546,7 @@ TEST_CASE("a source read error ends the container with a fault") {
       return -1;
     }
     const std::size_t n = std::min({cap, std::size_t{1000}, tz.size() - pos});
-    std::memcpy(buf, tz.data() + pos, n);
+    std::copy_n(tz.data() + pos, n, buf);
     pos += n;
     return static_cast<long>(n);
   };
@@ -562,7 +565,7 @@ TEST_CASE("peek replays the head, then continues the source") {
   std::size_t pos = 0;
   const ReadFn src = [&](char* buf, std::size_t cap) -> long {
     const std::size_t n = std::min({cap, std::size_t{7}, data.size() - pos});
-    std::memcpy(buf, data.data() + pos, n);
+    std::copy_n(data.data() + pos, n, buf);
     pos += n;
     return static_cast<long>(n);
   };

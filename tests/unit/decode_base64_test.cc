@@ -392,7 +392,7 @@ TEST_CASE("many tokens in one run: few views, every token, de-duplicable by pare
   std::string env;
   std::vector<std::string> tokens;
   for (int i = 0; i < 200; ++i) {
-    tokens.push_back(test::legacy_pat(static_cast<std::uint64_t>(1000 + i)));
+    tokens.push_back(test::legacy_pat(1000U + static_cast<std::uint64_t>(i)));
     env += "VAR_" + std::to_string(i) + "=" + tokens.back() + "\n";
   }
   const std::string content = "ENV_B64=" + encode(env, Variant::StdPadded) + "\n";
@@ -416,7 +416,7 @@ TEST_CASE("a long run is decoded in windows that together cover every token") {
   std::vector<std::string> tokens;
   for (int i = 0; i < 40; ++i) {
     plain += std::string(9000, static_cast<char>('a' + i % 26)) + " ";
-    tokens.push_back(test::legacy_pat(static_cast<std::uint64_t>(50 + i)));
+    tokens.push_back(test::legacy_pat(50U + static_cast<std::uint64_t>(i)));
     plain += tokens.back() + "\n";
   }
   const std::string content = encode(plain, Variant::StdPadded);

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "matcher/matcher.h"
@@ -35,7 +36,7 @@ std::vector<LocatedMatch> scan_streamed(const std::string& text, std::size_t chu
   auto r = m->scan_stream(
       [&](char* buf, std::size_t cap) -> long {
         const std::size_t n = std::min({cap, read_size, text.size() - pos});
-        std::memcpy(buf, text.data() + pos, n);
+        std::copy_n(text.data() + pos, n, buf);
         pos += n;
         return static_cast<long>(n);
       },
@@ -244,7 +245,7 @@ TEST_CASE("inline allow markers are reported") {
 
 TEST_CASE("many tokens in one blob") {
   std::string text;
-  for (int i = 0; i < 500; ++i) text += test::legacy_pat(static_cast<std::uint64_t>(1000 + i)) + "\n";
+  for (int i = 0; i < 500; ++i) text += test::legacy_pat(1000U + static_cast<std::uint64_t>(i)) + "\n";
   const auto found = scan(text);
   CHECK(found.size() == 500);
   CHECK(found.back().line == 500);

@@ -140,6 +140,7 @@ TEST_CASE("baseline: only glpatrol JSON reports, never 'treat as empty'") {
 TEST_CASE("suppressor is thread-safe (streamed jsonl applies it from scanner threads)") {
   Suppressor s(entries(fp("k") + " # fixture\n"), std::nullopt, true);
   std::vector<std::thread> ts;
+  ts.reserve(4);
   for (int t = 0; t < 4; ++t)
     ts.emplace_back([&] {
       for (int i = 0; i < 1000; ++i) {

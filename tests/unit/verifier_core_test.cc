@@ -398,6 +398,7 @@ TEST_CASE("cache: one request per unique token, also under concurrency") {
   rig.http->routes[kSelf] = [](const HttpRequest&, int) { return FakeHttp::resp(401, "{}"); };
   std::vector<TokenQuery> qs;
   std::vector<std::string> tokens;
+  tokens.reserve(40);
   for (int i = 0; i < 40; ++i) tokens.push_back(pat());
   for (int rep = 0; rep < 5; ++rep)
     for (const auto& t : tokens) qs.push_back(query(t));

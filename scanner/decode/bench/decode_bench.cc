@@ -11,6 +11,7 @@
 //   glpatrol_decode_bench archive FILE   for_each_member throughput (in memory and streamed)
 #include <hs/hs.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <cmath>
@@ -388,7 +389,8 @@ int cmd_decode() {
     DecodeBudget b;
     for (const auto& v : decode_hits(blob, hints, one, {}, b, {})) bytes += v.bytes.size();
   }
-  const double per_chance = (cpu_now() - t0) / (n / 10) * 1e6;
+  const int chances = n / 10;  // whole calls, as the loop above made
+  const double per_chance = (cpu_now() - t0) / static_cast<double>(chances) * 1e6;
   // A chance hit in ordinary text: rejected by min_tail before decoding.
   std::string text;
   while (text.size() < 4096) text += "The quick brown fox jumps over the lazy dog. ";
@@ -431,7 +433,7 @@ int cmd_archive(const char* path) {
       std::size_t pos = 0;
       const ReadFn src = [&](char* buf, std::size_t cap) -> long {
         const std::size_t n = std::min(cap, content.size() - pos);
-        std::memcpy(buf, content.data() + pos, n);
+        std::copy_n(content.data() + pos, n, buf);
         pos += n;
         return static_cast<long>(n);
       };

@@ -262,7 +262,8 @@ Status staged_by_libgit2(git_repository* r, const std::string& index_path, git_t
   IndexPtr index(idx_raw);
   out.reader = "libgit2";
   out.index_entries = git_index_entrycount(index.get());
-  git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+  git_diff_options dopts;
+  git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
   dopts.flags = GIT_DIFF_IGNORE_SUBMODULES;  // gitlinks name other repositories' commits
   git_diff* diff_raw = nullptr;
   if (int rc = git_diff_tree_to_index(&diff_raw, r, head_tree, index.get(), &dopts); rc != 0)

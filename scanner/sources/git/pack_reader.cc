@@ -22,7 +22,7 @@ namespace glpatrol::git {
 
 namespace {
 
-constexpr std::uint8_t kCommit = 1, kTree = 2, kBlob = 3, kTag = 4, kOfsDelta = 6, kRefDelta = 7;
+constexpr std::uint8_t kCommit = 1, kBlob = 3, kTag = 4, kOfsDelta = 6, kRefDelta = 7;
 constexpr int kMaxChain = 10000;                 // deeper chains are corruption
 constexpr std::size_t kCacheBudget = 16u << 20;  // delta-base cache per worker
 constexpr std::size_t kDropBehind = 8u << 20;    // release mapped pages behind the cursor

@@ -66,7 +66,7 @@ class Pipe {
     while (n < cap && !chunks_.empty()) {
       std::string& front = chunks_.front();
       const std::size_t take = std::min(cap - n, front.size() - offset_);
-      std::memcpy(buf + n, front.data() + offset_, take);
+      std::copy_n(front.data() + offset_, take, buf + n);
       n += take;
       offset_ += take;
       if (offset_ == front.size()) {
@@ -190,7 +190,7 @@ Result<HttpHead> Api::send(const std::string& url, const BodyFn& body, const std
 }
 
 Result<JsonAnswer> Api::get_json(const std::string& path_or_url) {
-  const std::string u = path_or_url.rfind("/", 0) == 0 ? url(path_or_url) : path_or_url;
+  const std::string u = path_or_url.rfind('/', 0) == 0 ? url(path_or_url) : path_or_url;
   std::string buf;
   bool too_large = false;
   auto head = send(
