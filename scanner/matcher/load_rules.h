@@ -24,7 +24,9 @@ struct RuleSources {
 /// Loads and compiles. `loaded_files` receives the rule files read.
 Result<RuleDb> load_rule_db(const RuleSources& sources, std::vector<std::string>* loaded_files);
 
-/// The built-in rules' Hyperscan database serialized at build time (see RuleDb::build).
-std::string_view builtin_database();
+/// The built-in rules' Hyperscan database serialized at build time (see RuleDb::build): with
+/// the default decoding hints, or without any (--no-decode). Either is used only when its
+/// key matches the patterns being compiled; anything else compiles at start-up.
+std::string_view builtin_database(bool decode_hints = true);
 
 }  // namespace glpatrol

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "matcher/load_rules.h"
 #include "matcher/matcher.h"
 #include "matcher/rule_check.h"
 #include "support/tokens.h"
@@ -49,6 +50,26 @@ std::vector<LocatedMatch> scan_streamed(const std::string& text, std::size_t chu
 std::string rule_of(const LocatedMatch& m) { return builtin_db().rule(m.match.rule).id; }
 
 }  // namespace
+
+TEST_CASE("the built-in rules load precompiled, with decoding hints and without (--no-decode)") {
+  // Start-up matters for pre-commit hooks: compiling the database costs ~0.1-0.3 s, so both
+  // built-in variants are embedded at build time. Custom prefixes still compile.
+  RuleSources with;
+  auto db = load_rule_db(with, nullptr);
+  REQUIRE(db.has_value());
+  CHECK(db->used_prebuilt());
+  RuleSources without;
+  without.hints.enabled = false;
+  auto plain = load_rule_db(without, nullptr);
+  REQUIRE(plain.has_value());
+  CHECK(plain->used_prebuilt());
+  CHECK(plain->rules().size() == db->rules().size());
+  RuleSources custom;
+  custom.prefixes.pat_prefixes = {"corp-"};
+  auto compiled = load_rule_db(custom, nullptr);
+  REQUIRE(compiled.has_value());
+  CHECK_FALSE(compiled->used_prebuilt());
+}
 
 TEST_CASE("every built-in rule's examples and negative examples hold in the real database") {
   const RuleCheckResult res = check_rules(builtin_db());
