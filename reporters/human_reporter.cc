@@ -305,6 +305,9 @@ class HumanReporter final : public Reporter {
                     unsuppressed, unsuppressed == 1 ? "" : "s", shown, shown == 1 ? "" : "s", s.files,
                     s.files == 1 ? "" : "s", s.commits ? fmt::format(" / {} commits", s.commits) : "",
                     human_bytes(s.bytes), s.skipped, r.scan.duration_seconds);
+    if (s.reused)
+      summary +=
+          fmt::format(" ({} unchanged file{} not read: --state-dir)", s.reused, s.reused == 1 ? "" : "s");
     if (suppressed) summary += fmt::format(", {} suppressed", suppressed);
     // A green tick means "looked and found nothing": never when nothing was looked at.
     if (unsuppressed)

@@ -243,6 +243,7 @@ json scan_info_to_json(const ScanInfo& s) {
   j["timings"] = {{"phases", phases}};
   j["stats"] = {{"files", s.stats.files},     {"blobs", s.stats.blobs},   {"bytes", s.stats.bytes},
                 {"skipped", s.stats.skipped}, {"errors", s.stats.errors}, {"commits", s.stats.commits}};
+  if (s.stats.reused != 0) j["stats"]["reused"] = s.stats.reused;
   j["complete"] = s.complete;
   j["incomplete_reasons"] = s.incomplete_reasons;
   j["warnings"] = text_list(s.stats.warnings);
@@ -647,6 +648,7 @@ Result<Report> parse_json_report(std::string_view text, const std::string& origi
     si.stats.skipped = num(*st, "skipped");
     si.stats.errors = num(*st, "errors");
     si.stats.commits = num(*st, "commits");
+    si.stats.reused = num(*st, "reused");
   }
   si.complete = opt_bool(s, "complete").value_or(true);
   si.incomplete_reasons = str_list(s, "incomplete_reasons");

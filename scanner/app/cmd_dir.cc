@@ -72,6 +72,10 @@ void add_dir_command(CLI::App& root, int& rc) {
   cmd->add_option("paths", *paths, "files or directories to scan");
   add_scan_options(*cmd, *opts, kAllScanOptions);
   add_untrusted_tree_flag(*cmd, *untrusted);
+  cmd->add_option("--state-dir", opts->fs.state_dir,
+                  "incremental scans: keep what each file gave in DIR (SQLite, mode 0700) so a rescan "
+                  "reads only files whose size, inode, mtime or ctime changed and reports the stored "
+                  "findings of the rest. A state that cannot be trusted is reported and not used");
   cmd->callback([opts, paths, untrusted, &rc] {
     rc = run_dir(*opts, *paths, *untrusted ? TreeTrust::Untrusted : TreeTrust::Own);
   });

@@ -22,6 +22,7 @@ StatsSnapshot ScanStats::snapshot() const {
   s.blobs = blobs.load();
   s.bytes = bytes.load();
   s.commits = commits.load();
+  s.reused = reused.load();
   s.skipped = skipped_.load();
   s.errors = errors_.load();
   std::lock_guard<std::mutex> lock(mu_);

@@ -21,6 +21,7 @@ struct SkipRecord {
 struct StatsSnapshot {
   std::uint64_t files = 0, blobs = 0, bytes = 0, skipped = 0, errors = 0;
   std::uint64_t commits = 0;
+  std::uint64_t reused = 0;
   std::vector<SkipRecord> skips;
   std::vector<std::string> warnings;
 };
@@ -31,6 +32,9 @@ class ScanStats {
   std::atomic<std::uint64_t> blobs{0};
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::uint64_t> commits{0};
+  /// Files not read because an earlier run's state vouched for them (dir --state-dir); they
+  /// are counted in `files` too.
+  std::atomic<std::uint64_t> reused{0};
 
   /// Records a skip. Errors make the scan incomplete; policy skips (symlink, fifo) do not.
   void skip(SkipRecord r);

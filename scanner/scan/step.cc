@@ -117,6 +117,7 @@ Result<ScanStep> ScanStep::create(const RuleDb& db, const StepOptions& opts, Fin
 // The decoding stage
 
 void ScanStep::fault(const decode::Fault& f) {
+  ++faults_;
   if (stats_ == nullptr) return;
   std::string where = place_.empty() ? std::string("<content>") : place_;
   if (!f.member.empty()) where += " \xE2\x96\xB8 " + f.member;  // " ▸ "
@@ -276,6 +277,15 @@ Status ScanStep::scan(std::string_view content, const Provenance& where) {
   if (auto s = match_into(content, name, 0, budget, scratch_); !s) return s;
   if (!scratch_.empty()) emit(scratch_, where);
   return Status::ok();
+}
+
+Result<std::shared_ptr<const ContentMatches>> ScanStep::scan_kept(std::string_view content,
+                                                                  const Provenance& where) {
+  if (auto s = scan(content, where); !s) return s.error();
+  if (scratch_.empty()) return std::shared_ptr<const ContentMatches>();
+  auto out = std::make_shared<ContentMatches>();
+  out->matches = scratch_;
+  return std::shared_ptr<const ContentMatches>(std::move(out));
 }
 
 Result<std::shared_ptr<const ContentMatches>> ScanStep::match(std::string_view content,

@@ -69,6 +69,14 @@ class ScanStep {
   /// matcher fails (the caller records the content as not scanned).
   Status scan(std::string_view content, const Provenance& where);
 
+  /// scan(), also returning the matches (nullptr when none) for a state that replays them
+  /// later (dir --state-dir).
+  Result<std::shared_ptr<const ContentMatches>> scan_kept(std::string_view content, const Provenance& where);
+
+  /// Decoding faults (skip records) this step has reported so far: a content whose scan added
+  /// one lost coverage and must not be remembered as scanned.
+  std::uint64_t faults() const { return faults_; }
+
   /// A stream (stdin, files too large to hold): bounded memory, chunked with an overlap so a
   /// token across a chunk boundary is found. A stream that starts as a container or as UTF-16
   /// is opened or narrowed as it is read; text encodings inside a stream are not decoded.
@@ -124,6 +132,7 @@ class ScanStep {
   ScanStats* stats_;
   std::string lfs_common_dir_;
   std::string place_;  ///< what the content being decoded is called in skip records
+  std::uint64_t faults_ = 0;
   std::vector<ContentMatch> scratch_;
   std::map<std::string, std::string, std::less<>> redacted_;
 };

@@ -7,12 +7,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <utility>
 
+#include "common/encoding.h"
 #include "common/glob.h"
 #include "common/read_file.h"
 #include "common/work_pool.h"
+#include "state/content_cache.h"
 
 namespace glpatrol {
 
@@ -180,8 +183,58 @@ char* FileScanner::buffer(std::size_t n) {
   return buf_.get();
 }
 
+namespace {
+
+/// `path` as an absolute path: the state's key, so the same file named from another
+/// directory is the same row. Cheap (it runs for every file): the working directory is read
+/// once and only leading "./" is folded; other spellings ("a/../a") are consistent keys too,
+/// just not shared with the plain one.
+std::string absolute(const std::string& path) {
+  static const std::string cwd = [] {
+    std::error_code ec;
+    std::string c = std::filesystem::current_path(ec).string();
+    return ec ? std::string() : c;
+  }();
+  if (path.empty() || path[0] == '/' || cwd.empty()) return path;
+  std::string_view rest = path;
+  while (rest.substr(0, 2) == "./") rest.remove_prefix(2);
+  if (rest == ".") rest = {};
+  std::string out = cwd;
+  if (!rest.empty()) {
+    if (out.back() != '/') out += '/';
+    out += rest;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool FileScanner::replay(const FileRef& file, ScanStats& stats) {
+  // stat/lstat, not open: an unchanged file costs one system call. Nothing is read, so there
+  // is no window between this check and a read to race with.
+  const std::string key = absolute(file.path);
+  if (!files_->stored(key)) return false;  // new: no stat before the open that reads it
+  struct stat st {};
+  const int rc = file.via_symlink ? ::stat(file.path.c_str(), &st) : ::lstat(file.path.c_str(), &st);
+  if (rc != 0 || !S_ISREG(st.st_mode)) return false;
+  auto known = files_->find(key, state::FileCache::signature(st));
+  if (!known) return false;
+  if (*known) {
+    Provenance where;
+    where.kind = SourceKind::File;
+    where.path = file.path;
+    std::vector<Finding> found;
+    step_.findings(**known, where, found);
+    for (auto& f : found) step_.sink().add(std::move(f));
+  }
+  stats.files.fetch_add(1, std::memory_order_relaxed);
+  stats.blobs.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 void FileScanner::scan(const FileRef& file, const FsOptions& opts, ScanStats& stats) {
   const std::string& path = file.path;
+  if (files_ != nullptr && replay(file, stats)) return;
   const int nofollow = file.via_symlink ? 0 : O_NOFOLLOW;
   Fd fd(::open(path.c_str(), O_RDONLY | nofollow | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
@@ -224,10 +277,15 @@ void FileScanner::scan(const FileRef& file, const FsOptions& opts, ScanStats& st
       if (n == 0) break;  // shrank since fstat: scan what is there
       got += static_cast<std::size_t>(n);
     }
-    if (auto s = step_.scan(std::string_view(data, got), where); !s) {
-      stats.skip({path, "scan-error", s.error().message, true});
+    const std::uint64_t faults_before = step_.faults();
+    auto kept = step_.scan_kept(std::string_view(data, got), where);
+    if (!kept) {
+      stats.skip({path, "scan-error", kept.error().message, true});
       return;
     }
+    // Remembered only when read whole and decoded without a fault (nothing was lost).
+    if (files_ != nullptr && got == size && step_.faults() == faults_before)
+      files_->add(absolute(path), sb, *kept);
     bytes = got;
   } else {
     // The size seen at open bounds the read: a file appended to while it is scanned (a log)
@@ -255,11 +313,28 @@ void FileScanner::scan(const FileRef& file, const FsOptions& opts, ScanStats& st
 Status FsSource::scan(ScanContext& ctx) {
   if (auto s = check_roots(roots_); !s) return s;
   // Steps are created up front so that an allocation failure is one error, not N.
+  // --state-dir: never trusted blindly, never fatal (state/state_db.h).
+  std::unique_ptr<state::StateDb> db;
+  std::unique_ptr<state::FileCache> files;
+  if (!opts_.state_dir.empty()) {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    auto dir = state::prepare_state_dir(opts_.state_dir);
+    auto opened = dir ? state::StateDb::open(*dir, sha256_hex("files\n" + state::content_scope_key(ctx)))
+                      : Result<std::unique_ptr<state::StateDb>>(dir.error());
+    if (opened) {
+      db = std::move(*opened);
+      files = std::make_unique<state::FileCache>(
+          db->files(), static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
+    } else {
+      ctx.stats.warn("--state-dir not used: " + opened.error().message);
+    }
+  }
   std::vector<std::unique_ptr<FileScanner>> scanners;
   for (unsigned i = 0; i < ctx.jobs(); ++i) {
     auto step = ctx.make_step();
     if (!step) return step.error();
-    scanners.push_back(std::make_unique<FileScanner>(std::move(*step)));
+    scanners.push_back(std::make_unique<FileScanner>(std::move(*step), files.get()));
   }
   std::size_t next = 0;
   WorkPool<FileScanner> pool(
@@ -292,6 +367,12 @@ Status FsSource::scan(ScanContext& ctx) {
       });
   flush();
   pool.finish();
+  if (files) {
+    std::vector<std::string> roots;
+    for (const auto& r : roots_) roots.push_back(absolute(r));
+    if (auto saved = files->save(*db, roots); !saved) ctx.stats.warn("--state-dir: " + saved.error().message);
+    ctx.stats.reused.fetch_add(files->hits(), std::memory_order_relaxed);
+  }
   return Status::ok();
 }
 

@@ -17,6 +17,10 @@
 
 namespace glpatrol {
 
+namespace state {
+class FileCache;
+}
+
 struct FsOptions {
   bool follow_symlinks = false;     ///< follow symlinks inside trees (loops are detected)
   bool scan_git_dir = false;        ///< descend into .git directories
@@ -24,6 +28,9 @@ struct FsOptions {
   /// Path globs (fnmatch, matched against the display path and each suffix after '/') of
   /// files and directories not to scan; recorded as skipped with reason "excluded".
   std::vector<std::string> exclude_globs;
+  /// --state-dir: files whose stat signature is unchanged since an earlier run in the same
+  /// scope are not read; their stored matches are reported (state/content_cache.h FileCache).
+  std::string state_dir;
 };
 
 /// Checks that every root exists (lstat). A missing root is a usage error (exit 2).
@@ -48,7 +55,9 @@ void walk_paths(const std::vector<std::string>& roots, const FsOptions& opts, Sc
 /// Per-thread state for scanning files: the scan step and a reusable read buffer.
 class FileScanner {
  public:
-  explicit FileScanner(ScanStep step) : step_(std::move(step)) {}
+  /// `files`, when set, is the state of earlier runs (dir --state-dir), shared by the workers.
+  explicit FileScanner(ScanStep step, state::FileCache* files = nullptr)
+      : step_(std::move(step)), files_(files) {}
 
   /// Opens (O_NONBLOCK; O_NOFOLLOW unless `file.via_symlink`), checks it is a regular file
   /// after opening (no TOCTOU), and scans at most the size fstat reported at open (a file
@@ -61,7 +70,11 @@ class FileScanner {
   /// std::string resize would memset every file's size before reading it).
   char* buffer(std::size_t n);
 
+  /// Reports the stored matches of an unchanged file; false when it must be read.
+  bool replay(const FileRef& file, ScanStats& stats);
+
   ScanStep step_;
+  state::FileCache* files_ = nullptr;
   std::unique_ptr<char[]> buf_;
   std::size_t cap_ = 0;
 };

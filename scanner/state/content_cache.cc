@@ -1,6 +1,9 @@
 #include "state/content_cache.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 #include "common/encoding.h"
 
@@ -29,6 +32,13 @@ std::string hex_decode(const std::string& h) {
 }
 
 }  // namespace
+
+std::optional<std::shared_ptr<const ContentMatches>> stored_matches(const std::string& text) {
+  if (text.empty()) return std::shared_ptr<const ContentMatches>();
+  auto m = matches_from_text(text);
+  if (!m) return std::nullopt;
+  return std::make_shared<const ContentMatches>(std::move(*m));
+}
 
 std::string matches_to_text(const ContentMatches& m) {
   json a = json::array();
@@ -93,12 +103,8 @@ std::optional<std::shared_ptr<const ContentMatches>> ContentCache::find(std::str
     if (it == stored_.end()) return std::nullopt;
     text = it->second;
   }
-  std::shared_ptr<const ContentMatches> matches;
-  if (!text.empty()) {
-    auto m = matches_from_text(text);
-    if (!m) return std::nullopt;
-    matches = std::make_shared<const ContentMatches>(std::move(*m));
-  }
+  auto matches = stored_matches(text);
+  if (!matches) return std::nullopt;
   std::lock_guard<std::mutex> lock(mu_);
   ++hits_;
   return matches;
@@ -128,6 +134,88 @@ Status ContentCache::save(StateDb& db) {
   }
   if (rows.empty()) return Status::ok();
   return db.put_contents(rows);
+}
+
+FileCache::FileCache(std::unordered_map<std::string, StateDb::FileRow> stored, std::int64_t scan_start_ns)
+    : scan_start_ns_(scan_start_ns) {
+  stored_.reserve(stored.size());
+  while (!stored.empty()) {  // moved node by node: no copy of tens of thousands of paths
+    auto node = stored.extract(stored.begin());
+    stored_.emplace(std::move(node.key()), Stored{std::move(node.mapped()), false});
+  }
+}
+
+std::string FileCache::signature(const struct stat& st) {
+  return fmt::format("{}:{}:{}:{}.{:09}:{}.{:09}", static_cast<unsigned long long>(st.st_dev),
+                     static_cast<unsigned long long>(st.st_ino), static_cast<long long>(st.st_size),
+                     static_cast<long long>(st.st_mtim.tv_sec), static_cast<long>(st.st_mtim.tv_nsec),
+                     static_cast<long long>(st.st_ctim.tv_sec), static_cast<long>(st.st_ctim.tv_nsec));
+}
+
+std::optional<std::shared_ptr<const ContentMatches>> FileCache::find(const std::string& path,
+                                                                     const std::string& sig) {
+  std::string text;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = stored_.find(path);
+    if (it == stored_.end()) return std::nullopt;
+    it->second.seen = true;
+    if (it->second.row.sig != sig) return std::nullopt;
+    text = it->second.row.matches;
+  }
+  auto matches = stored_matches(text);
+  if (!matches) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  ++hits_;
+  return matches;
+}
+
+void FileCache::add(const std::string& path, const struct stat& st,
+                    const std::shared_ptr<const ContentMatches>& matches) {
+  const auto ns = [](const timespec& t) {
+    return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+  };
+  const std::int64_t newest = std::max(ns(st.st_mtim), ns(st.st_ctim));
+  std::string text = matches && !matches->empty() ? matches_to_text(*matches) : std::string();
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = stored_.find(path);
+  if (it != stored_.end()) it->second.seen = true;
+  if (newest >= scan_start_ns_ - kRacyWindowNs) {  // racily clean: read again next time
+    if (it != stored_.end()) added_.emplace_back(path, StateDb::FileRow{"racy", ""});
+    return;
+  }
+  added_.emplace_back(path, StateDb::FileRow{signature(st), std::move(text)});
+}
+
+std::uint64_t FileCache::hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hits_;
+}
+
+std::uint64_t FileCache::added() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return added_.size();
+}
+
+Status FileCache::save(StateDb& db, const std::vector<std::string>& roots) {
+  std::vector<std::pair<std::string, StateDb::FileRow>> rows;
+  std::vector<std::string> removed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rows.swap(added_);
+    const auto below = [&](const std::string& path) {
+      for (const auto& r : roots) {
+        if (path == r) return true;
+        const std::string dir = r.size() > 1 && r.back() == '/' ? r : r + "/";
+        if (path.compare(0, dir.size(), dir) == 0) return true;
+      }
+      return false;
+    };
+    for (const auto& [path, stored] : stored_)
+      if (!stored.seen && below(path)) removed.push_back(path);
+  }
+  if (rows.empty() && removed.empty()) return Status::ok();
+  return db.put_files(rows, removed);
 }
 
 }  // namespace glpatrol::state

@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS cursors(scope TEXT NOT NULL, project INTEGER NOT NULL
   value TEXT NOT NULL, PRIMARY KEY(scope, project, surface));
 CREATE TABLE IF NOT EXISTS contents(scope TEXT NOT NULL, id BLOB NOT NULL, matches TEXT NOT NULL,
   PRIMARY KEY(scope, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files(scope TEXT NOT NULL, path BLOB NOT NULL, sig TEXT NOT NULL,
+  matches TEXT NOT NULL, PRIMARY KEY(scope, path)) WITHOUT ROWID;
 )";
 
 std::string errmsg(sqlite3* db) { return db != nullptr ? sqlite3_errmsg(db) : "out of memory"; }
@@ -236,8 +238,9 @@ Result<std::unique_ptr<StateDb>> StateDb::open(const std::string& dir, const std
                           ", newer than this glpatrol understands (" + std::to_string(kStateSchemaVersion) +
                           "): use a newer glpatrol or another --state-dir");
   }
-  // Creates what is missing: a fresh database, or the contents table of version 1 (the only
-  // migration so far: a new table, old rows stay valid).
+  // Creates what is missing: a fresh database, or the contents table (version 2) and the files
+  // table (version 3) of an older one (the migrations so far are new tables; old rows stay
+  // valid).
   if (auto st = exec(kSchema); !st) return st.error();
   if (version != kStateSchemaVersion) {
     Stmt put = prepare(s->db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");
@@ -342,6 +345,53 @@ Status StateDb::put_contents(const std::vector<std::pair<std::string, std::strin
   }
   const std::string err = ok ? std::string() : errmsg(db_);
   q.reset();
+  sqlite3_exec(db_, ok ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!ok) return Error::io("state database: " + err);
+  return Status::ok();
+}
+
+std::unordered_map<std::string, StateDb::FileRow> StateDb::files() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::unordered_map<std::string, FileRow> out;
+  Stmt q = prepare(db_, "SELECT path, sig, matches FROM files WHERE scope=?");
+  if (!q) return out;
+  bind_text(q.get(), 1, scope_);
+  while (sqlite3_step(q.get()) == SQLITE_ROW) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(q.get(), 0));
+    const auto n = static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 0));
+    out.emplace(p != nullptr ? std::string(p, n) : std::string(),
+                FileRow{column(q.get(), 1), column(q.get(), 2)});
+  }
+  return out;
+}
+
+Status StateDb::put_files(const std::vector<std::pair<std::string, FileRow>>& rows,
+                          const std::vector<std::string>& removed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return Error::io("state database: " + errmsg(db_));
+  Stmt put = prepare(db_, "INSERT OR REPLACE INTO files(scope, path, sig, matches) VALUES(?,?,?,?)");
+  Stmt del = prepare(db_, "DELETE FROM files WHERE scope=? AND path=?");
+  bool ok = put != nullptr && del != nullptr;
+  for (const auto& [path, row] : rows) {
+    if (!ok) break;
+    sqlite3_reset(put.get());
+    bind_text(put.get(), 1, scope_);
+    sqlite3_bind_blob(put.get(), 2, path.data(), static_cast<int>(path.size()), SQLITE_TRANSIENT);
+    bind_text(put.get(), 3, row.sig);
+    bind_text(put.get(), 4, row.matches);
+    ok = sqlite3_step(put.get()) == SQLITE_DONE;
+  }
+  for (const auto& path : removed) {
+    if (!ok) break;
+    sqlite3_reset(del.get());
+    bind_text(del.get(), 1, scope_);
+    sqlite3_bind_blob(del.get(), 2, path.data(), static_cast<int>(path.size()), SQLITE_TRANSIENT);
+    ok = sqlite3_step(del.get()) == SQLITE_DONE;
+  }
+  const std::string err = ok ? std::string() : errmsg(db_);
+  put.reset();
+  del.reset();
   sqlite3_exec(db_, ok ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr);
   if (!ok) return Error::io("state database: " + err);
   return Status::ok();

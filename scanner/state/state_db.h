@@ -13,8 +13,10 @@
 // Items are what a surface is made of (a job log, an issue with its notes, a snippet, a
 // repository's refs), each with a version (updated_at, a ref digest) and the findings it gave,
 // raw tokens included: a rerun reports and verifies them without reading the item again.
-// Contents (schema 2) are blobs and files by content id (a git blob id; the git blob id of a
-// file's bytes) with the matches they gave, "" for none: a content is scanned once per scope.
+// Contents (schema 2) are git blobs by id with the matches they gave, "" for none: a content is
+// scanned once per scope. Files (schema 3) are what `dir` read: a file's path, its stat
+// signature when it was read, and its matches (state/content_cache.h says when a file counts
+// as unchanged).
 // The state directory is mode 0700 and the database 0600. The API token is never stored.
 //
 // Trust: the directory must be a real directory (no symlink) of this user that no one else can
@@ -41,8 +43,9 @@ class ScanContext;
 
 namespace glpatrol::state {
 
-/// 1: items and cursors (instance scans). 2: contents (git blobs, files), migrated in place.
-inline constexpr int kStateSchemaVersion = 2;
+/// 1: items and cursors (instance scans). 2: contents (git blobs). 3: files (dir), keyed by
+/// path and stat signature. Older versions are migrated in place (new tables).
+inline constexpr int kStateSchemaVersion = 3;
 
 /// The state directory, checked and created by prepare_private_dir (common/private_dir.h):
 /// mode 0700, of this user, no symlink, not writable by group or others. Errors name --state-dir.
@@ -87,6 +90,16 @@ class StateDb {
   std::unordered_map<std::string, std::string> contents();
   /// Adds contents (one transaction).
   Status put_contents(const std::vector<std::pair<std::string, std::string>>& rows);
+
+  /// A file `dir` read: its stat signature then (FileCache::signature) and its matches text.
+  struct FileRow {
+    std::string sig, matches;
+  };
+  /// Every file stored in this scope, by path.
+  std::unordered_map<std::string, FileRow> files();
+  /// Adds or replaces `rows` and deletes the `removed` paths (one transaction).
+  Status put_files(const std::vector<std::pair<std::string, FileRow>>& rows,
+                   const std::vector<std::string>& removed);
 
   /// A surface's cursor (issues, merge requests: the newest updated_at read).
   std::optional<std::string> cursor(std::int64_t project, const std::string& surface);

@@ -147,7 +147,7 @@ INSERT INTO meta VALUES('schema_version', '1');""")
         _, _, st = scan(r.path, state)
         assert "ignored" not in st and st["blobs_scanned"] >= 4, st
         db = sqlite3.connect(os.path.join(state, "state.db"))
-        assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+        assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "3"
         assert db.execute("SELECT count(*) FROM contents").fetchone()[0] >= 4
         db.close()
         _, _, st = scan(r.path, state)

@@ -233,3 +233,69 @@ TEST_CASE("state db: garbage, foreign and untrusted databases are refused") {
   REQUIRE_FALSE(linked);
   CHECK(linked.error().message.find("symlinks are refused") != std::string::npos);
 }
+
+TEST_CASE("files: a signature vouches for a file; racily clean files and vanished ones are not kept") {
+  TempDir dir;
+  constexpr std::int64_t kSec = 1'000'000'000;
+  const std::int64_t start = 1'800'000'000 * kSec;  // the run's wall clock
+  struct stat old_file {};
+  old_file.st_mode = S_IFREG | 0644;
+  old_file.st_dev = 7;
+  old_file.st_ino = 42;
+  old_file.st_size = 100;
+  old_file.st_mtim = {static_cast<time_t>(start / kSec - 3600), 5};
+  old_file.st_ctim = {static_cast<time_t>(start / kSec - 3600), 9};
+  struct stat racy = old_file;
+  racy.st_ino = 43;
+  racy.st_ctim = {static_cast<time_t>(start / kSec - 1), 0};  // changed a second before the run
+  ContentMatches m;
+  ContentMatch c;
+  c.located.match.rule = 1;
+  c.located.secret = "s";
+  m.matches.push_back(c);
+  {
+    auto db = StateDb::open(dir.path, "files-scope");
+    REQUIRE(db);
+    FileCache files((*db)->files(), start);
+    CHECK_FALSE(files.find("/t/a", FileCache::signature(old_file)));
+    files.add("/t/a", old_file, std::make_shared<const ContentMatches>(m));
+    files.add("/t/b", racy, nullptr);
+    files.add("/u/c", old_file, nullptr);
+    CHECK(files.added() == 2);  // /t/b is racily clean
+    REQUIRE(files.save(**db, {"/t"}));
+  }
+  auto db = StateDb::open(dir.path, "files-scope");
+  REQUIRE(db);
+  {
+    FileCache files((*db)->files(), start + 60 * kSec);
+    auto hit = files.find("/t/a", FileCache::signature(old_file));
+    REQUIRE(hit);
+    REQUIRE(*hit);
+    CHECK((*hit)->matches.at(0).located.secret == "s");
+    CHECK_FALSE(files.find("/t/b", FileCache::signature(racy)));
+    // Any part of the signature changed: read again. The ctime cannot be set back by a writer.
+    for (auto change :
+         {+[](struct stat& s) { s.st_ctim.tv_nsec += 1; }, +[](struct stat& s) { s.st_size += 1; },
+          +[](struct stat& s) { s.st_ino += 1; }, +[](struct stat& s) { s.st_dev += 1; },
+          +[](struct stat& s) { s.st_mtim.tv_sec -= 1; }}) {
+      struct stat changed = old_file;
+      change(changed);
+      CHECK_FALSE(files.find("/t/a", FileCache::signature(changed)));
+    }
+    CHECK(files.hits() == 1);
+    // /t/a was seen (looked up); /u/c is outside the roots of this run: both stay.
+    REQUIRE(files.save(**db, {"/t"}));
+  }
+  CHECK((*db)->files().count("/t/a") == 1);
+  CHECK((*db)->files().count("/u/c") == 1);
+  {
+    FileCache files((*db)->files(), start + 120 * kSec);
+    REQUIRE(files.save(**db, {"/t"}));  // a run below /t that did not find /t/a: it is forgotten
+  }
+  CHECK((*db)->files().count("/t/a") == 0);
+  CHECK((*db)->files().count("/u/c") == 1);
+  // A damaged row is not trusted: read again.
+  REQUIRE((*db)->put_files({{"/t/d", {FileCache::signature(old_file), "{not json"}}}, {}));
+  FileCache files((*db)->files(), start);
+  CHECK_FALSE(files.find("/t/d", FileCache::signature(old_file)));
+}

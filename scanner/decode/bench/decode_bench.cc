@@ -7,6 +7,8 @@
 //                                        embedded images, certificates)
 //   glpatrol_decode_bench cost DIR|random... Hyperscan cost of each hint family added to the
 //                                        built-in rules
+//   glpatrol_decode_bench cliff DIR...   rules + k hint literals, k = 0, 1, 2...: where the
+//                                        literal matcher leaves its fast path
 //   glpatrol_decode_bench decode         decode_hits cost per true and per chance hit
 //   glpatrol_decode_bench archive FILE   for_each_member throughput (in memory and streamed)
 #include <hs/hs.h>
@@ -226,22 +228,27 @@ void measure(const std::vector<std::string>& blobs, const char* label) {
       time_db(*pattern_db));
 }
 
+/// Hyperscan MB/s (thread CPU, best of 5) of a block database of `exprs` over `blobs`.
+double scan_mbps(const std::vector<std::string>& blobs, const std::vector<std::string>& exprs) {
+  std::uint64_t bytes = 0;
+  for (const auto& b : blobs) bytes += b.size();
+  const auto db = compile(exprs, false);
+  double best = 1e9;
+  for (int r = 0; r < 5; ++r) {
+    const double t0 = cpu_now();
+    for (const auto& b : blobs) scan(*db, b, nullptr);
+    best = std::min(best, cpu_now() - t0);
+  }
+  return static_cast<double>(bytes) / 1e6 / best;
+}
+
 /// Hyperscan MB/s of the built-in rules plus each family of hint literals, to see which
 /// families cost what.
 void cost(const std::vector<std::string>& blobs, const char* label) {
   const auto hints = hint_literals(builtin_prefixes());
   std::uint64_t bytes = 0;
   for (const auto& b : blobs) bytes += b.size();
-  const auto mbps = [&](const std::vector<std::string>& exprs) {
-    const auto db = compile(exprs, false);
-    double best = 1e9;
-    for (int r = 0; r < 5; ++r) {
-      const double t0 = cpu_now();
-      for (const auto& b : blobs) scan(*db, b, nullptr);
-      best = std::min(best, cpu_now() - t0);
-    }
-    return static_cast<double>(bytes) / 1e6 / best;
-  };
+  const auto mbps = [&](const std::vector<std::string>& exprs) { return scan_mbps(blobs, exprs); };
   const auto rules = rule_exprs();
   const auto with = [&](auto pred) {
     std::vector<std::string> e = rules;
@@ -294,6 +301,37 @@ void cost(const std::vector<std::string>& blobs, const char* label) {
            {"+ all hint literals", [](const Hint&) { return true; }}}) {
     const auto [exprs, n] = with(pred);
     std::printf("  rules %s (%zu literals): %.0f\n", name.c_str(), n, mbps(exprs));
+  }
+}
+
+/// Where Hyperscan's literal matcher leaves its fast path: MB/s of the rules plus the first k
+/// hint literals of the scanner's default selection, k = 0, 1, 2, ... The decoding cost in
+/// directory mode is this step, not the number of literals past it.
+void cliff(const std::vector<std::string>& blobs, const char* label) {
+  HintOptions def;  // HintSelection::defaults() (the matcher's, which this tool does not link)
+  def.prefixes = {builtin_prefix("gl"
+                                 "pat"),
+                  builtin_prefix("gl"
+                                 "dt"),
+                  builtin_prefix("gl"
+                                 "rt"),
+                  "_gitlab_session="};
+  def.depth2_prefixes = {def.prefixes[0], def.prefixes[1]};
+  def.utf16 = false;
+  // Depth-1 base64 first (the most useful family), then the rest in hint order.
+  auto hints = hint_literals(def.prefixes, def);
+  std::stable_partition(hints.begin(), hints.end(),
+                        [](const Hint& h) { return h.encoding == Encoding::Base64 && h.depth == 1; });
+  std::uint64_t bytes = 0;
+  for (const auto& b : blobs) bytes += b.size();
+  std::printf("== %s (%.3f GB): Hyperscan MB/s of the %zu rules + k hint literals (thread CPU, best of 5)\n",
+              label, static_cast<double>(bytes) / 1e9, rule_exprs().size());
+  for (std::size_t k : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{4},
+                        std::size_t{6}, std::size_t{9}, std::size_t{16}, hints.size()}) {
+    if (k > hints.size()) break;
+    std::vector<std::string> exprs = rule_exprs();
+    for (std::size_t i = 0; i < k; ++i) exprs.push_back(escape(hints[i].literal));
+    std::printf("  k=%-3zu %6.0f\n", k, scan_mbps(blobs, exprs));
   }
 }
 
@@ -457,10 +495,15 @@ int main(int argc, char** argv) {
   if (cmd == "hints" && argc > 2) return cmd_hints(argc, argv);
   if (cmd == "random") return cmd_random(argc, argv);
   if (cmd == "cost") return cmd_cost(argc, argv);
+  if (cmd == "cliff") {
+    for (int i = 2; i < argc; ++i) cliff(load_tree(argv[i]), argv[i]);
+    return 0;
+  }
   if (cmd == "decode") return cmd_decode();
   if (cmd == "archive" && argc > 2) return cmd_archive(argv[2]);
   std::fprintf(stderr,
-               "usage: glpatrol_decode_bench hints DIR... | random [MB] | cost DIR|random... | decode | "
+               "usage: glpatrol_decode_bench hints DIR... | random [MB] | cost DIR|random... | cliff DIR... "
+               "| decode | "
                "archive FILE\n");
   return 2;
 }
