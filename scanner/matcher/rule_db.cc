@@ -44,17 +44,14 @@ Result<std::string> RuleDb::serialize() const {
 
 decode::HintOptions HintSelection::defaults() {
   decode::HintOptions o;
-  // Every hint literal slows the one Hyperscan pass, and past a handful of literals it leaves
-  // Hyperscan's small-literal-set fast path (bench/README.md, "Decoding cost": every family
-  // for every prefix cost 1.55x the instructions of no hints on source text; base64 of
-  // glpat- alone 1.05x). So the defaults cover where encoded GitLab tokens are found: base64
-  // (Kubernetes Secrets, .env files, CI variables) of access, deploy and runner tokens (the
-  // runner Helm chart keeps runner-token in a Secret), and base64 of base64 (a registry
-  // credential in a dockerconfigjson Secret) of access and deploy tokens. UTF-16 needs no
-  // literal: whole files and blobs are recognised as UTF-16 and decoded (decode/text.h); the
-  // literals only found UTF-16 fragments inside binaries. Percent and JSON escapes stay for
-  // the same kinds and the session cookie (its '=' is what a URL encoder changes).
-  o.prefixes = {"glpat-", "gldt-", "glrt-", "_gitlab_session="};
+  // Base64 (Kubernetes Secrets, .env files, CI variables) and percent/JSON escapes of every
+  // token kind; base64 of base64 (a registry credential in a dockerconfigjson Secret) of the
+  // kinds that serve as registry passwords, personal/project/group access and deploy tokens.
+  // UTF-16 needs no literal: whole files and blobs are recognised as UTF-16 and decoded
+  // (decode/text.h); its literals would only find UTF-16 fragments inside binaries.
+  // Cost (bench/decode_bench.md 3b): Hyperscan's throughput drops in a step at the third
+  // literal added to the rules; past it, these 108 literals cost ~10% more than the 44 of
+  // base64 for four kinds only (tree: 4.4 vs 5.0 GB/s), which is what covering every kind costs.
   o.depth2_prefixes = {"glpat-", "gldt-"};
   o.utf16 = false;
   return o;

@@ -106,6 +106,32 @@ def test_every_encoding_in_dir_mode():
         glp.run(["dir", f"{d}/t", "--ignore-file", f"{d}/ignore", "-q"], check_rc=0)
 
 
+def test_every_token_kind_in_base64_and_json_escapes():
+    """Base64 (a Kubernetes Secret value, at each of the three byte alignments) and \\u-escaped
+    JSON reach every kind, not only access tokens."""
+    with glp.TempDir() as d:
+        toks = {kind: glp.token(kind) for kind in glp.TOKEN_KINDS}
+        for kind, tok in toks.items():
+            lead = {0: "", 1: "K", 2: "KE"}[len(kind) % 3]  # the prefix at another alignment
+            name = kind.replace(".", "_")
+            glp.write(f"{d}/t/{name}.yaml", "kind: Secret\ndata:\n  value: " + b64(lead + "T=" + tok + "\n") + "\n")
+            dash = tok.find("-") if "-" in tok[:12] else -1
+            if dash > 0:  # JSON writers that escape every non-alphanumeric character
+                glp.write(f"{d}/j/{name}.json", '{"t": "' + tok[:dash] + "\\u002d" + tok[dash + 1:] + '"}\n')
+        p = glp.run_json(["dir", f"{d}/t", f"{d}/j"], check_rc=1)
+        found = {(f["path"].rsplit("/", 2)[-2], f["path"].rsplit("/", 1)[-1].split(".", 1)[0]): f
+                 for f in p.doc["findings"]}
+        import hashlib
+        for kind, tok in toks.items():
+            name = kind.replace(".", "_")
+            f = found.get(("t", name))
+            assert f is not None, (kind, sorted(found))
+            assert f["secret_sha256"] == hashlib.sha256(tok.encode()).hexdigest(), (kind, f)
+            assert [x["kind"] for x in f.get("decoded", [])] == ["base64"], (kind, f.get("decoded"))
+            if "-" in tok[:12]:
+                assert ("j", name) in found, (kind, sorted(found))
+
+
 def test_every_encoding_in_git_history_range_and_staged():
     with glp.TempDir() as d:
         tok = glp.pat()
@@ -290,6 +316,7 @@ def test_off_switches():
 if __name__ == "__main__":
     glp.main([
         test_every_encoding_in_dir_mode,
+        test_every_token_kind_in_base64_and_json_escapes,
         test_every_encoding_in_git_history_range_and_staged,
         test_every_encoding_in_pre_receive,
         test_stdin_and_large_files_stream_containers_and_utf16,

@@ -309,17 +309,12 @@ void cost(const std::vector<std::string>& blobs, const char* label) {
 /// directory mode is this step, not the number of literals past it.
 void cliff(const std::vector<std::string>& blobs, const char* label) {
   HintOptions def;  // HintSelection::defaults() (the matcher's, which this tool does not link)
-  def.prefixes = {builtin_prefix("gl"
-                                 "pat"),
-                  builtin_prefix("gl"
-                                 "dt"),
-                  builtin_prefix("gl"
-                                 "rt"),
-                  "_gitlab_session="};
-  def.depth2_prefixes = {def.prefixes[0], def.prefixes[1]};
+  def.depth2_prefixes = {builtin_prefix("gl"
+                                        "pat"),
+                         builtin_prefix("gl"
+                                        "dt")};
   def.utf16 = false;
-  // Depth-1 base64 first (the most useful family), then the rest in hint order.
-  auto hints = hint_literals(def.prefixes, def);
+  auto hints = hint_literals(builtin_prefixes(), def);
   std::stable_partition(hints.begin(), hints.end(),
                         [](const Hint& h) { return h.encoding == Encoding::Base64 && h.depth == 1; });
   std::uint64_t bytes = 0;
