@@ -139,11 +139,42 @@ bool is_placeholder(std::string_view body) {
   std::transform(body.begin(), body.end(), l.begin(), lower);
   // No "xxxx": 4 x/X in a row occur in ~1 of 50,000 random 20-character bodies (found by the
   // planted-token fuzz oracle); x-filled placeholders are caught by the x density below.
-  static constexpr std::string_view kWords[] = {"example",     "sample",     "dummy",
-                                                "placeholder", "redacted",   "changeme",
-                                                "yourtoken",   "your_token", "your-token"};
-  for (auto w : kWords)
-    if (l.find(w) != std::string::npos) return true;
+  // Words a person types into a placeholder, '|' between the parts of a compound.
+  static constexpr std::string_view kWords[] = {"example",      "sample",      "dummy",
+                                                "place|holder", "redacted",    "change|me",
+                                                "your|token",   "your_|token", "your-|token"};
+  // Typed words are in one case per part: "dummy", "DUMMY", "Dummy", "ChangeMe". Matched in any
+  // case they also turn up by chance in random bodies: fuzz_matcher found "DummY" in the
+  // signature of a generated job-token JWT (86 random characters), which was then dropped as
+  // a placeholder. One case per part makes a chance hit ~10x rarer for a 5-letter word.
+  const auto part_typed = [](std::string_view seen, std::string_view part) {
+    bool lower_all = true, upper_all = true, capitalised = true;
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      const char c = seen[i], lc = part[i];
+      const char uc = (lc >= 'a' && lc <= 'z') ? static_cast<char>(lc - 'a' + 'A') : lc;
+      lower_all = lower_all && c == lc;
+      upper_all = upper_all && c == uc;
+      capitalised = capitalised && c == (i == 0 ? uc : lc);
+    }
+    return lower_all || upper_all || capitalised;
+  };
+  for (std::string_view w : kWords) {
+    std::string key;
+    for (char c : w)
+      if (c != '|') key += c;
+    for (std::size_t at = l.find(key); at != std::string::npos; at = l.find(key, at + 1)) {
+      bool typed = true;
+      std::size_t off = at;
+      for (std::string_view rest = w; typed && !rest.empty();) {
+        const std::size_t bar = rest.find('|');
+        const std::string_view part = rest.substr(0, bar);
+        typed = part_typed(body.substr(off, part.size()), part);
+        off += part.size();
+        rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+      }
+      if (typed) return true;
+    }
+  }
   // Mostly x/X ("xxxx-xxxx-xxxx", "xxxx1234xxxx5678"): at least 8 and 30% of the characters
   // (a random 20-character body has 8 x/X with probability ~2e-7).
   const auto xs = static_cast<std::size_t>(std::count(l.begin(), l.end(), 'x'));
