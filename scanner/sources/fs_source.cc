@@ -209,10 +209,9 @@ std::string absolute(const std::string& path) {
 
 }  // namespace
 
-bool FileScanner::replay(const FileRef& file, ScanStats& stats) {
+bool FileScanner::replay(const FileRef& file, const std::string& key, ScanStats& stats) {
   // stat/lstat, not open: an unchanged file costs one system call. Nothing is read, so there
   // is no window between this check and a read to race with.
-  const std::string key = absolute(file.path);
   if (!files_->stored(key)) return false;  // new: no stat before the open that reads it
   struct stat st {};
   const int rc = file.via_symlink ? ::stat(file.path.c_str(), &st) : ::lstat(file.path.c_str(), &st);
@@ -234,7 +233,8 @@ bool FileScanner::replay(const FileRef& file, ScanStats& stats) {
 
 void FileScanner::scan(const FileRef& file, const FsOptions& opts, ScanStats& stats) {
   const std::string& path = file.path;
-  if (files_ != nullptr && replay(file, stats)) return;
+  const std::string key = files_ != nullptr ? absolute(path) : std::string();  // the state's row
+  if (files_ != nullptr && replay(file, key, stats)) return;
   const int nofollow = file.via_symlink ? 0 : O_NOFOLLOW;
   Fd fd(::open(path.c_str(), O_RDONLY | nofollow | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
@@ -284,8 +284,7 @@ void FileScanner::scan(const FileRef& file, const FsOptions& opts, ScanStats& st
       return;
     }
     // Remembered only when read whole and decoded without a fault (nothing was lost).
-    if (files_ != nullptr && got == size && step_.faults() == faults_before)
-      files_->add(absolute(path), sb, *kept);
+    if (files_ != nullptr && got == size && step_.faults() == faults_before) files_->add(key, sb, *kept);
     bytes = got;
   } else {
     // The size seen at open bounds the read: a file appended to while it is scanned (a log)
@@ -312,7 +311,6 @@ void FileScanner::scan(const FileRef& file, const FsOptions& opts, ScanStats& st
 
 Status FsSource::scan(ScanContext& ctx) {
   if (auto s = check_roots(roots_); !s) return s;
-  // Steps are created up front so that an allocation failure is one error, not N.
   // --state-dir: never trusted blindly, never fatal (state/state_db.h).
   std::unique_ptr<state::StateDb> db;
   std::unique_ptr<state::FileCache> files;
@@ -330,6 +328,7 @@ Status FsSource::scan(ScanContext& ctx) {
       ctx.stats.warn("--state-dir not used: " + opened.error().message);
     }
   }
+  // Steps are created up front so that an allocation failure is one error, not N.
   std::vector<std::unique_ptr<FileScanner>> scanners;
   for (unsigned i = 0; i < ctx.jobs(); ++i) {
     auto step = ctx.make_step();

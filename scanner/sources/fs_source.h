@@ -70,8 +70,9 @@ class FileScanner {
   /// std::string resize would memset every file's size before reading it).
   char* buffer(std::size_t n);
 
-  /// Reports the stored matches of an unchanged file; false when it must be read.
-  bool replay(const FileRef& file, ScanStats& stats);
+  /// Reports the stored matches of an unchanged file (`key`: its state row, an absolute
+  /// path); false when it must be read.
+  bool replay(const FileRef& file, const std::string& key, ScanStats& stats);
 
   ScanStep step_;
   state::FileCache* files_ = nullptr;

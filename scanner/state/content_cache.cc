@@ -175,16 +175,14 @@ void FileCache::add(const std::string& path, const struct stat& st,
   const auto ns = [](const timespec& t) {
     return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
   };
-  const std::int64_t newest = std::max(ns(st.st_mtim), ns(st.st_ctim));
-  std::string text = matches && !matches->empty() ? matches_to_text(*matches) : std::string();
+  // Racily clean: not remembered, read again next time. A stored row for it holds an older
+  // signature (its ctime has moved since), which can never match again.
+  const bool racy = std::max(ns(st.st_mtim), ns(st.st_ctim)) >= scan_start_ns_ - kRacyWindowNs;
+  std::string text = !racy && matches && !matches->empty() ? matches_to_text(*matches) : std::string();
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = stored_.find(path);
   if (it != stored_.end()) it->second.seen = true;
-  if (newest >= scan_start_ns_ - kRacyWindowNs) {  // racily clean: read again next time
-    if (it != stored_.end()) added_.emplace_back(path, StateDb::FileRow{"racy", ""});
-    return;
-  }
-  added_.emplace_back(path, StateDb::FileRow{signature(st), std::move(text)});
+  if (!racy) added_.emplace_back(path, StateDb::FileRow{signature(st), std::move(text)});
 }
 
 std::uint64_t FileCache::hits() const {

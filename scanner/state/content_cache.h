@@ -53,7 +53,7 @@ class ContentCache {
 /// (device, inode, size, mtime and ctime in nanoseconds) is the one stored. The ctime is what
 /// makes this safe against a writer who sets the mtime back: no unprivileged process can set
 /// it, and every write or rename moves it. A file whose mtime or ctime was within
-/// `racy_window` of the moment it was read is not remembered ("racily clean", as git's index
+/// kRacyWindowNs of the moment the run began is not remembered ("racily clean", as git's index
 /// calls it): a write in the same timestamp tick would not change the signature. Thread-safe.
 class FileCache {
  public:
