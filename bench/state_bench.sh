@@ -69,7 +69,7 @@ for repo in repos:
         print(f"{repo}: full {full_t:.3f} s | first --state-dir {first_t:.3f} s | "
               f"rescan {re_t:.3f} s = {re_t / full_t:.3f}x (history_reused={re_s['history_reused']}) | "
               f"after one commit {new_t:.3f} s = {new_t / full2_t:.3f}x of full {full2_t:.3f} s "
-              f"(blobs read {new_s['blobs_scanned']}, from state {new_s['blobs_reused']}) | "
+              f"(walk {new_s.get('walk')}, blobs read {new_s['blobs_scanned']}, from state {new_s['blobs_reused']}) | "
               f"findings identical: {same} ({len(full_k)})")
         if not same:
             sys.exit(1)

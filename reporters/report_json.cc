@@ -77,6 +77,8 @@ json git_to_json(const GitInfo& g) {
                   {"history_reused", g.state->history_reused},
                   {"blobs_reused", g.state->blobs_reused},
                   {"blobs_scanned", g.state->blobs_scanned}};
+    if (g.state->walk) j["state"]["walk"] = *g.state->walk;
+    if (g.state->full_walk_reason) j["state"]["full_walk_reason"] = json_text(*g.state->full_walk_reason);
     if (g.state->ignored) j["state"]["ignored"] = json_text(*g.state->ignored);
   }
   return j;

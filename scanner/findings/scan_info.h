@@ -45,8 +45,12 @@ struct GitStateInfo {
   /// The refs, reflogs and options were those of a stored complete scan: its findings were
   /// reported without walking or reading anything.
   bool history_reused = false;
-  std::uint64_t blobs_reused = 0;      ///< blobs not read: their matches came from the state
-  std::uint64_t blobs_scanned = 0;     ///< blobs read and matched in this run (stored when complete)
+  std::uint64_t blobs_reused = 0;   ///< blobs not read: their matches came from the state
+  std::uint64_t blobs_scanned = 0;  ///< blobs read and matched in this run (stored when complete)
+  /// History mode over the whole repository when refs moved: "new-commits" (only the commits
+  /// made since the stored scan were walked) or "all"; and why not, when a stored scan was there.
+  std::optional<std::string> walk;
+  std::optional<std::string> full_walk_reason;
   std::optional<std::string> ignored;  ///< why the state was not used (corrupt, foreign, locked...)
 };
 

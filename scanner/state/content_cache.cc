@@ -95,7 +95,7 @@ std::optional<ContentMatches> matches_from_text(const std::string& text) {
   return out;
 }
 
-std::optional<std::shared_ptr<const ContentMatches>> ContentCache::find(std::string_view id) {
+std::optional<std::shared_ptr<const ContentMatches>> ContentCache::peek(std::string_view id) const {
   std::string text;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -103,7 +103,11 @@ std::optional<std::shared_ptr<const ContentMatches>> ContentCache::find(std::str
     if (it == stored_.end()) return std::nullopt;
     text = it->second;
   }
-  auto matches = stored_matches(text);
+  return stored_matches(text);
+}
+
+std::optional<std::shared_ptr<const ContentMatches>> ContentCache::find(std::string_view id) {
+  auto matches = peek(id);
   if (!matches) return std::nullopt;
   std::lock_guard<std::mutex> lock(mu_);
   ++hits_;

@@ -32,6 +32,8 @@ class ContentCache {
   /// nullopt when `id` was not scanned in this scope (or its row is damaged: scanned again);
   /// else its matches, nullptr when nothing matched.
   std::optional<std::shared_ptr<const ContentMatches>> find(std::string_view id);
+  /// find() without counting a hit: for a content only looked at, not reused in place of a read.
+  std::optional<std::shared_ptr<const ContentMatches>> peek(std::string_view id) const;
   /// Remembers a content scanned in this run (`matches` may be null: nothing matched).
   void add(std::string_view id, const std::shared_ptr<const ContentMatches>& matches);
 

@@ -3,6 +3,7 @@
 #include "common/glob.h"
 #include "sources/git/history.h"
 #include "sources/git/messages.h"
+#include "state/content_cache.h"
 
 namespace glpatrol::git {
 
@@ -40,17 +41,35 @@ bool head_path_contains(git_repository* repo, const HeadTree& head, const std::s
   return data.find(secret) != std::string_view::npos;
 }
 
-/// Findings with the same key are one leak; blobs without a commit are never folded.
+/// Resumed scans: the tokens in HEAD's blobs, from this run's matches or, for blobs the walk of
+/// new commits did not reach, the stored ones (every HEAD blob was scanned by the stored scan
+/// or by this one). HEAD's paths stand in for the blob's places, which the stored scan saw.
+void head_tokens_with_stored(const EmitInput& in, const HeadTree& head,
+                             std::unordered_set<std::string>& tokens) {
+  for (const auto& [path, blob] : head.paths) {
+    if (path_excluded(path, in.opts.exclude_globs)) continue;
+    std::shared_ptr<const ContentMatches> found;
+    if (auto it = in.matches.find(blob); it != in.matches.end())
+      found = it->second;
+    else if (auto stored =
+                 in.stored->peek(std::string_view(reinterpret_cast<const char*>(blob.id), GIT_OID_RAWSZ)))
+      found = *stored;
+    if (found)
+      for (const auto& m : found->matches) tokens.insert(sha256_hex(m.located.secret));
+  }
+}
+
+}  // namespace
+
 std::string fold_key(const Finding& f) {
   std::string k = f.secret_sha256 + '\0' + f.provenance.path;
   if (!f.provenance.commit) k += '\0' + f.provenance.blob_id.value_or("");
   return k;
 }
 
-}  // namespace
-
 void emit_history_findings(const EmitInput& in, ScanStep& step, GitInfo& info) {
-  if (in.matches.empty()) {
+  const bool resumed = in.prior_keys != nullptr;
+  if (in.matches.empty() && !resumed) {
     info.later_versions_folded = 0;
     return;
   }
@@ -103,9 +122,11 @@ void emit_history_findings(const EmitInput& in, ScanStep& step, GitInfo& info) {
       }
     }
   }
+  if (resumed) head_tokens_with_stored(in, head, head_tokens);
   std::uint64_t folded = 0;
   for (auto& c : out) {
-    if (first[fold_key(c.f)] != c.rank) {
+    const std::string key = fold_key(c.f);
+    if (first[key] != c.rank || (resumed && in.prior_keys->count(key) != 0)) {
       ++folded;
       continue;
     }
@@ -117,6 +138,7 @@ void emit_history_findings(const EmitInput& in, ScanStep& step, GitInfo& info) {
     step.sink().add(std::move(f));
   }
   info.later_versions_folded = folded;
+  if (in.head_tokens != nullptr) *in.head_tokens = std::move(head_tokens);
 }
 
 }  // namespace glpatrol::git

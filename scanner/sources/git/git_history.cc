@@ -122,7 +122,7 @@ namespace {
 /// One run of history or range mode over one repository.
 class HistoryScan {
  public:
-  HistoryScan(const GitScanOptions& o, Repo& r, ScanContext& ctx, GitInfo& info)
+  HistoryScan(const GitScanOptions& o, Repo& r, ScanContext& ctx, GitInfo& info, HistoryResume* resume)
       : opts_(o),
         r_(r),
         repo_(r.repo.get()),
@@ -132,7 +132,8 @@ class HistoryScan {
           report_object_fault(ctx_, opts_, id, reason, detail);
         }),
         differ_(repo_, fault_),
-        reader_(r, ctx, o) {}
+        reader_(r, ctx, o),
+        resume_(resume) {}
 
   Status run() {
     auto step = history_step(ctx_, opts_);  // --state-dir records what it sends
@@ -160,8 +161,11 @@ class HistoryScan {
       sp = collect_start_points(repo_, fault_, opts_.reflogs);
       if (opts_.all_objects) odb_blobs = add_all_objects(repo_, sp, fault_);
       ctx_.progress.set_phase("commits");
-      graph_ = collect_commits(repo_, sp.commits, nullptr, r_.shallow, fault_);
-      only_via_ = reachable_only_via(graph_, sp);
+      resumed_ = resume_ != nullptr && resume_->base != nullptr && !range_mode && resume(sp);
+      if (!resumed_) {
+        graph_ = collect_commits(repo_, sp.commits, nullptr, r_.shallow, fault_);
+        only_via_ = reachable_only_via(graph_, sp);
+      }
       info_.refs = sp.refs;
       info_.reflog_entries = sp.reflog_entries;
       if (sp.reflog_missing != 0) info_.reflog_entries_pruned = sp.reflog_missing;
@@ -172,6 +176,7 @@ class HistoryScan {
       }
     }
     note_shallow(range_mode);
+    if (resume_ != nullptr && !range_mode) record_shape(sp);
 
     if (auto s = reader_.start(ctx_.jobs()); !s) return s;
     // Trees are read from the packs (pack_reader.h) rather than through libgit2 one object at
@@ -192,11 +197,19 @@ class HistoryScan {
     ctx_.progress.begin_phase("walk", "commits", graph_.order.size());
     walk_graph(messages);
     if (!range_mode) {
+      // Resumed: the stored tags' messages and the refs naming trees or blobs (the same as
+      // before, or the walk would not have resumed) are in the stored findings.
       std::unordered_set<std::string> tag_seen;
+      if (resumed_)
+        for (const auto& [id, name] : resume_->base->tags) tag_seen.insert(oid_hex(id));
       for (const auto& t : sp.tags)
         if (opts_.scan_messages && tag_seen.insert(oid_hex(t.tag)).second &&
             (!sharded_ || ctx_.in_shard(oid_hex(t.tag))))
           messages.tag(t.tag, t.ref_name);
+      if (resumed_) {
+        sp.trees.clear();
+        sp.blobs.clear();
+      }
       for (const auto& tree : sp.trees)
         differ_.all_blobs(tree, [&](const std::string& path, const git_oid& blob, git_filemode_t) {
           add_place(blob, places_.intern_path(path), kNone);
@@ -226,13 +239,30 @@ class HistoryScan {
       info_.range->commits = walked_;
       info_.range->blobs = places_.blobs().size();
     }
-    names_->emit([&](std::uint32_t ci) -> std::optional<CommitInfo> {
-      if (ci == kNone) return std::nullopt;
-      return commit_info(repo_, graph_.nodes[ci].id);
-    });
-    emit_history_findings(
-        EmitInput{opts_, ctx_, repo_, graph_, places_, reader_.results(), head_, range_mode, &only_via_},
-        *step_, info_);
+    // Resumed: a name, or a token at a path, that the stored scan reported is not new.
+    std::unordered_set<std::string> stored_names, stored_keys, head_tokens;
+    if (resumed_)
+      for (const Finding& f : *resume_->findings) {
+        if (f.provenance.kind == SourceKind::Path)
+          stored_names.insert(f.provenance.path + '\0' + f.secret_sha256);
+        if (f.provenance.kind == SourceKind::GitBlob) stored_keys.insert(fold_key(f));
+      }
+    names_->emit(
+        [&](std::uint32_t ci) -> std::optional<CommitInfo> {
+          if (ci == kNone) return std::nullopt;
+          return commit_info(repo_, graph_.nodes[ci].id);
+        },
+        [&](const Finding& f) {
+          return stored_names.count(f.provenance.path + '\0' + f.secret_sha256) != 0;
+        });
+    EmitInput in{opts_, ctx_, repo_, graph_, places_, reader_.results(), head_, range_mode, &only_via_};
+    if (resumed_) {
+      in.prior_keys = &stored_keys;
+      in.stored = opts_.contents;
+      in.head_tokens = &head_tokens;
+    }
+    emit_history_findings(in, *step_, info_);
+    if (resumed_) add_stored(head_tokens);
     return Status::ok();
   }
 
@@ -256,6 +286,161 @@ class HistoryScan {
                                   "repository; content at the boundary is attributed to the boundary commit",
                                   range_mode ? reached.size() : r_.shallow.size()),
                       false);
+  }
+
+  /// Builds the graph of the commits made since the stored scan (resume_->base) and returns
+  /// true when walking only them gives a full walk's findings and provenance; otherwise
+  /// records why in resume_->full_walk_reason and returns false (the caller walks everything).
+  /// It does when:
+  ///  - every stored start point still reaches what it reached, with the same label: each
+  ///    stored primary tip is still named by a branch, tag or HEAD or is the parent of a new
+  ///    commit those reach; each stored secondary start point is still there with its kind;
+  ///  - no stored commit is now reached by a start point it was not reached by before with a
+  ///    better label (a new branch on a commit only the reflog kept): labels of stored
+  ///    commits change only where new commits or start points touch them;
+  ///  - every new commit is dated after the newest stored one, so a full walk would visit
+  ///    every stored commit first (parents first, then oldest first; ties among the new
+  ///    commits break as in the full walk because the walk below discovers them in the same
+  ///    order), and "first introduced" stays with the stored findings;
+  ///  - the stored annotated tags (with their ref names) and refs naming trees or blobs are
+  ///    unchanged, and the repository is not shallow.
+  bool resume(const StartPoints& sp) {
+    const HistoryShape& base = *resume_->base;
+    auto full = [&](std::string why) {
+      resume_->full_walk_reason = std::move(why);
+      graph_ = {};
+      only_via_.clear();
+      return false;
+    };
+    if (opts_.contents == nullptr || resume_->findings == nullptr || resume_->info == nullptr)
+      return full("no stored findings");
+    if (!r_.shallow.empty()) return full("shallow clone");
+    if (ctx_.shard().active()) return full("--shard");
+    if (!same_ids(sorted(sp.trees), base.trees) || !same_ids(sorted(sp.blobs), base.blobs))
+      return full("a ref names another tree or blob than before");
+    std::unordered_map<git_oid, std::string, OidHash, OidEq> tag_names;
+    for (const auto& t : sp.tags) tag_names.emplace(t.tag, t.ref_name);
+    for (const auto& [id, name] : base.tags)
+      if (auto it = tag_names.find(id); it == tag_names.end() || it->second != name)
+        return full("an annotated tag was removed or renamed");
+    std::unordered_set<std::string> secondary;
+    for (const auto& [id, kind] : sp.secondary) secondary.insert(oid_hex(id) + ' ' + kind);
+    for (const auto& [id, kind] : base.secondary)
+      if (secondary.count(oid_hex(id) + ' ' + kind) == 0)
+        return full("a reflog entry, stash or refs/original ref was removed");
+
+    std::vector<git_oid> hidden = base.primary_tips;
+    for (const auto& [id, kind] : base.secondary) hidden.push_back(id);
+    auto fresh = new_commits(repo_, sp.commits, hidden);
+    if (!fresh) {
+      git_error_clear();
+      return full("the stored history cannot be read: " + fresh.error().message);
+    }
+    OidSet stops = std::move(fresh->boundary);
+    for (const auto& c : sp.commits)
+      if (fresh->commits.count(c) == 0) stops.insert(c);
+    graph_ = collect_commits(repo_, sp.commits, &stops, r_.shallow, fault_);
+    for (const auto& n : graph_.nodes)
+      if (n.time <= base.max_time) return full("a new commit is dated before the newest stored one");
+    only_via_ = reachable_only_via(graph_, sp);
+
+    // The best label with which a new commit or a start point reaches each stored commit it
+    // touches (0 = a branch, tag or HEAD; larger = a weaker secondary kind).
+    std::unordered_map<git_oid, int, OidHash, OidEq> touched;
+    auto touch = [&](const git_oid& id, int rank) {
+      auto [it, inserted] = touched.emplace(id, rank);
+      if (!inserted) it->second = std::min(it->second, rank);
+    };
+    for (std::uint32_t i = 0; i < graph_.nodes.size(); ++i)
+      for (const auto& p : graph_.nodes[i].parents)
+        if (graph_.index.count(p) == 0) {
+          touch(p, label_rank(only_via_[i]));
+          if (only_via_[i].empty()) covered_stored_.insert(p);
+        }
+    for (const auto& c : sp.primary)
+      if (graph_.index.count(c) == 0) touch(c, 0);
+    for (const auto& [id, kind] : sp.secondary)
+      if (graph_.index.count(id) == 0) touch(id, label_rank(kind));
+    for (const auto& [id, rank] : touched) {
+      auto it = base.labels.find(id);
+      if (rank < (it == base.labels.end() ? 0 : label_rank(it->second)))
+        return full("a commit that only " + it->second + " reached is now reached by a ref");
+    }
+    for (const auto& m : base.primary_tips)
+      if (auto it = touched.find(m); it == touched.end() || it->second != 0)
+        return full("a branch or tag no longer reaches what it reached (deleted, reset or rewritten)");
+    return true;
+  }
+
+  static int label_rank(const std::string& label) {
+    if (label.empty()) return 0;
+    int rank = 1;
+    for (const char* k : {"refs/original", "stash", "reflog"}) {
+      if (label == k) return rank;
+      ++rank;
+    }
+    return rank;
+  }
+
+  static std::vector<git_oid> sorted(std::vector<git_oid> ids) {
+    std::sort(ids.begin(), ids.end(),
+              [](const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; });
+    ids.erase(std::unique(ids.begin(), ids.end(),
+                          [](const git_oid& a, const git_oid& b) { return git_oid_equal(&a, &b); }),
+              ids.end());
+    return ids;
+  }
+
+  static bool same_ids(const std::vector<git_oid>& a, const std::vector<git_oid>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const git_oid& x, const git_oid& y) { return git_oid_equal(&x, &y); });
+  }
+
+  /// The shape the state keeps for the next scan (HistoryShape): this walk's, joined with the
+  /// stored one when resumed.
+  void record_shape(const StartPoints& sp) {
+    HistoryShape& shape = resume_->shape;
+    std::vector<char> covered(graph_.nodes.size(), 0);  // a parent of a primary-reachable commit
+    for (std::uint32_t i = 0; i < graph_.nodes.size(); ++i)
+      if (only_via_.empty() || only_via_[i].empty())
+        for (const std::uint32_t p : graph_.nodes[i].in_graph_parents) covered[p] = 1;
+    OidSet tips;
+    for (const auto& c : sp.primary)
+      if (auto it = graph_.index.find(c); it != graph_.index.end() && !covered[it->second]) tips.insert(c);
+    if (resumed_) {
+      const HistoryShape& base = *resume_->base;
+      for (const auto& m : base.primary_tips)
+        if (covered_stored_.count(m) == 0) tips.insert(m);
+      shape.labels = base.labels;
+      shape.max_time = base.max_time;
+    }
+    shape.primary_tips = sorted({tips.begin(), tips.end()});
+    for (std::uint32_t i = 0; i < graph_.nodes.size(); ++i) {
+      if (!only_via_.empty() && !only_via_[i].empty()) shape.labels[graph_.nodes[i].id] = only_via_[i];
+      shape.max_time = std::max(shape.max_time, graph_.nodes[i].time);
+    }
+    shape.secondary = sp.secondary;
+    std::unordered_set<std::string> tag_seen;
+    for (const auto& t : sp.tags)
+      if (tag_seen.insert(oid_hex(t.tag)).second) shape.tags.emplace_back(t.tag, t.ref_name);
+    shape.trees = sorted(sp.trees);
+    shape.blobs = sorted(sp.blobs);
+    resume_->resumed = resumed_;
+  }
+
+  /// Resumed: the stored scan's findings again (in_head as of today's HEAD) and its counts
+  /// added to this walk's.
+  void add_stored(const std::unordered_set<std::string>& head_tokens) {
+    for (Finding f : *resume_->findings) {
+      if (f.provenance.in_head) f.provenance.in_head = head_tokens.count(f.secret_sha256) != 0;
+      step_->sink().add(std::move(f));
+    }
+    const GitInfo& stored = *resume_->info;
+    for (auto member :
+         {&GitInfo::commits, &GitInfo::blobs, &GitInfo::blob_places, &GitInfo::submodule_entries_not_scanned,
+          &GitInfo::messages_scanned, &GitInfo::later_versions_folded})
+      if (stored.*member) info_.*member = (info_.*member).value_or(0) + *(stored.*member);
+    ctx_.stats.commits.fetch_add(stored.commits.value_or(0), std::memory_order_relaxed);
   }
 
   void add_place(const git_oid& blob, std::uint32_t path, std::uint32_t commit) {
@@ -360,12 +545,16 @@ class HistoryScan {
   std::unordered_set<std::uint32_t> shard_pushed_;
   bool bulk_ = false, sharded_ = false;
   std::uint64_t walked_ = 0;  ///< commits scanned (all of the graph but for --since DATE)
+  HistoryResume* resume_;
+  bool resumed_ = false;   ///< only the commits made since resume_->base were walked
+  OidSet covered_stored_;  ///< resumed: stored commits that a new primary-reachable commit has as parent
 };
 
 }  // namespace
 
-Status scan_history(const GitScanOptions& opts, Repo& repo, ScanContext& ctx, GitInfo& info) {
-  HistoryScan scan(opts, repo, ctx, info);
+Status scan_history(const GitScanOptions& opts, Repo& repo, ScanContext& ctx, GitInfo& info,
+                    HistoryResume* resume) {
+  HistoryScan scan(opts, repo, ctx, info, resume);
   return scan.run();
 }
 

@@ -1,11 +1,14 @@
-// Incremental history scans (--state-dir, docs/git-history.md "Incremental rescans"), two
-// levels, both in the state database of state/state_db.h:
+// Incremental history scans (--state-dir, docs/git-history.md "Incremental rescans"), three
+// levels, all in the state database of state/state_db.h:
 //   history  the refs, reflogs, worktree HEADs, shallow and graft files and the options are
 //            digested; when a stored complete scan has the same digest, its findings and
 //            counts are reported without walking or reading anything (objects are immutable:
 //            the same start points reach the same commits, trees and blobs);
-//   contents otherwise the walk runs as always (it computes every place), and each blob
-//            already scanned under the same scope is not read: its stored matches are used.
+//   resume   otherwise, with the stored scan's shape (HistoryShape), only the commits made
+//            since are walked when HistoryScan::resume proves that a full walk gives the same,
+//            and the stored findings are reported with them;
+//   contents otherwise the walk runs whole (it computes every place), and each blob already
+//            scanned under the same scope is not read: its stored matches are used.
 // Only a scan that lost nothing (complete, no skips) is stored.
 #include <fmt/format.h>
 
@@ -48,6 +51,16 @@ bool digest_files(const std::string& root, const std::string& rel, std::vector<s
   return !ec;
 }
 
+/// The options that change what a history scan reports, as text.
+std::string options_text(const GitScanOptions& o, const ScanContext& ctx) {
+  std::string all = fmt::format("reflogs={} messages={} max={} shard={}/{} by_path={} label={}\n", o.reflogs,
+                                o.scan_messages, o.max_blob_size, ctx.shard().index, ctx.shard().total,
+                                o.shard_by_path, o.repository_label);
+  for (const auto& g : o.exclude_globs) all += "exclude " + g + "\n";
+  if (o.source) all += "source " + o.source->kind + " " + o.source->project + " " + o.source->web_url + "\n";
+  return all;
+}
+
 /// What decides a history scan's start points and what it reports, as a digest; "" when it
 /// cannot be computed. Files rather than libgit2's view: every ref, packed or loose, HEAD,
 /// reflog and worktree HEAD is in them.
@@ -64,11 +77,7 @@ std::string history_digest(const GitScanOptions& o, const Repo& r, const ScanCon
     }
   }
   std::sort(lines.begin(), lines.end());
-  std::string all = fmt::format("reflogs={} messages={} max={} shard={}/{} by_path={} label={}\n", o.reflogs,
-                                o.scan_messages, o.max_blob_size, ctx.shard().index, ctx.shard().total,
-                                o.shard_by_path, o.repository_label);
-  for (const auto& g : o.exclude_globs) all += "exclude " + g + "\n";
-  if (o.source) all += "source " + o.source->kind + " " + o.source->project + " " + o.source->web_url + "\n";
+  std::string all = options_text(o, ctx);
   for (const auto& l : lines) all += l + "\n";
   return sha256_hex(all);
 }
@@ -103,6 +112,86 @@ bool info_from_text(const std::string& text, GitInfo& g) {
       if (auto it = j.find(name); it != j.end()) g.*member = it->get<std::uint64_t>();
     if (auto it = j.find("shallow"); it != j.end()) g.shallow = it->get<bool>();
     g.shallow_boundary_commits = j.at("shallow_boundary_commits").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  return true;
+}
+
+nlohmann::json oid_list(const std::vector<git_oid>& ids) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& id : ids) a.push_back(oid_hex(id));
+  return a;
+}
+
+nlohmann::json oid_pairs(const std::vector<std::pair<git_oid, std::string>>& pairs) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& [id, text] : pairs) a.push_back({oid_hex(id), text});
+  return a;
+}
+
+bool parse_oid(const nlohmann::json& j, git_oid& id) {
+  if (!j.is_string()) return false;
+  const auto& hex = j.get_ref<const std::string&>();
+  return hex.size() == GIT_OID_HEXSZ && hex.find_first_not_of("0123456789abcdef") == std::string::npos &&
+         git_oid_fromstrn(&id, hex.c_str(), hex.size()) == 0;
+}
+
+/// The stored shape of a history scan (HistoryShape) with the digest of the refs and options
+/// it was taken at (it belongs to the findings stored with that digest) and its counts.
+std::string shape_to_text(const HistoryShape& s, const std::string& digest, const std::string& options,
+                          const GitInfo& info) {
+  nlohmann::json labels = nlohmann::json::object();
+  for (const auto& [id, label] : s.labels) labels[oid_hex(id)] = label;
+  nlohmann::json j = {{"digest", digest},
+                      {"options", options},
+                      {"info", info_to_text(info)},
+                      {"primary_tips", oid_list(s.primary_tips)},
+                      {"secondary", oid_pairs(s.secondary)},
+                      {"labels", std::move(labels)},
+                      {"max_time", s.max_time},
+                      {"tags", oid_pairs(s.tags)},
+                      {"trees", oid_list(s.trees)},
+                      {"blobs", oid_list(s.blobs)}};
+  return j.dump();
+}
+
+/// Reads what shape_to_text wrote; false for anything damaged (the history is walked whole).
+bool shape_from_text(const std::string& text, HistoryShape& s, std::string& digest, std::string& options,
+                     GitInfo& info) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return false;
+  try {
+    digest = j.at("digest").get<std::string>();
+    options = j.at("options").get<std::string>();
+    if (!info_from_text(j.at("info").get<std::string>(), info)) return false;
+    s.max_time = j.at("max_time").get<std::int64_t>();
+    auto ids = [](const nlohmann::json& a, std::vector<git_oid>& out) {
+      for (const auto& e : a) {
+        git_oid id;
+        if (!parse_oid(e, id)) return false;
+        out.push_back(id);
+      }
+      return a.is_array();
+    };
+    auto pairs = [](const nlohmann::json& a, std::vector<std::pair<git_oid, std::string>>& out) {
+      for (const auto& e : a) {
+        git_oid id;
+        if (!e.is_array() || e.size() != 2 || !parse_oid(e[0], id) || !e[1].is_string()) return false;
+        out.emplace_back(id, e[1].get<std::string>());
+      }
+      return a.is_array();
+    };
+    if (!ids(j.at("primary_tips"), s.primary_tips) || !pairs(j.at("secondary"), s.secondary) ||
+        !pairs(j.at("tags"), s.tags) || !ids(j.at("trees"), s.trees) || !ids(j.at("blobs"), s.blobs))
+      return false;
+    const auto& labels = j.at("labels");
+    if (!labels.is_object()) return false;
+    for (const auto& [hex, label] : labels.items()) {
+      git_oid id;
+      if (!parse_oid(hex, id) || !label.is_string()) return false;
+      s.labels.emplace(id, label.get<std::string>());
+    }
   } catch (const nlohmann::json::exception&) {
     return false;
   }
@@ -177,17 +266,41 @@ Status scan_history_with_state(const GitScanOptions& opts, Repo& repo, ScanConte
   // With blobs in the state, the pack pass (which decodes every packed blob) would cost what
   // the state saves: each blob the walk reaches is looked up, and only new ones are read.
   if (contents.stored() != 0) o.pack_reader = false;
+  // Something moved: walk only the commits made since the stored scan when its shape says
+  // that gives a full walk's findings (HistoryScan::resume), else everything.
+  HistoryResume resume;
+  HistoryShape base;
+  GitInfo base_info;
+  std::vector<Finding> base_findings;
+  const std::string options = whole ? sha256_hex(options_text(opts, ctx)) : std::string();
+  if (!digest.empty()) {
+    std::string base_digest, base_options;
+    if (auto text = db->cursor(0, "git-history-shape\n" + key);
+        text && shape_from_text(*text, base, base_digest, base_options, base_info) &&
+        base_options == options && db->version(0, "git-history", key) == base_digest) {
+      base_findings = db->findings(0, "git-history", key);
+      resume.base = &base;
+      resume.findings = &base_findings;
+      resume.info = &base_info;
+    }
+  }
   const Losses before = losses(ctx);
-  Status st = scan_history(o, repo, ctx, info);
+  Status st = scan_history(o, repo, ctx, info, whole ? &resume : nullptr);
   const Losses after = losses(ctx);
   si.blobs_reused = contents.hits();
   si.blobs_scanned = contents.added();
   const bool lossless =
       st && after.complete && after.skipped == before.skipped && after.reasons == before.reasons;
+  if (whole) si.walk = resume.resumed ? "new-commits" : "all";
+  if (resume.base != nullptr && !resume.resumed) si.full_walk_reason = resume.full_walk_reason;
   if (lossless) {
-    // The counts before the version: a run stopped between the two is not reused.
+    // The counts and the shape before the version: a run stopped between them is not reused
+    // (the shape names the digest of the findings it belongs to).
     Status saved = contents.save(*db);
     if (saved && !digest.empty()) saved = db->set_cursor(0, "git-history-info\n" + key, info_to_text(info));
+    if (saved && !digest.empty())
+      saved =
+          db->set_cursor(0, "git-history-shape\n" + key, shape_to_text(resume.shape, digest, options, info));
     if (saved && !digest.empty()) saved = db->put(0, "git-history", key, digest, recorder.take());
     if (!saved) ctx.stats.warn("--state-dir: " + saved.error().message);
   }

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "scan/context.h"
 #include "sources/git/git_repo.h"
@@ -44,8 +46,40 @@ void attach_source(const GitScanOptions& opts, Provenance& p, const std::string&
 /// scan step redacts and shortens the text fields.
 CommitInfo signature_info(const git_oid& id, const git_signature* sig, const char* message);
 
-/// Runs history or range mode (git_history.cc) / staged mode (git_staged.cc).
-Status scan_history(const GitScanOptions& opts, Repo& repo, ScanContext& ctx, GitInfo& info);
+/// What --state-dir keeps of a complete history scan so that the next one can walk only the
+/// commits made since (git_state.cc, docs/git-history.md "Incremental rescans"). Every
+/// commit the scan walked is an ancestor of `primary_tips` or of a `secondary` start point.
+struct HistoryShape {
+  /// The commits named by branches, tags, HEAD and other refs that no other commit a branch,
+  /// tag or HEAD reaches has as a parent: every such reachable commit is an ancestor of one.
+  std::vector<git_oid> primary_tips;
+  /// Start points named only by what rewrites leave behind (reflog, stash, refs/original).
+  std::vector<std::pair<git_oid, std::string>> secondary;
+  /// The walked commits that only a secondary start point reaches, with that label
+  /// (reachable_only_via); every other walked commit was reachable from a primary tip.
+  std::unordered_map<git_oid, std::string, OidHash, OidEq> labels;
+  std::int64_t max_time = INT64_MIN;                  ///< newest committer time walked
+  std::vector<std::pair<git_oid, std::string>> tags;  ///< annotated tags, with the ref name reported
+  std::vector<git_oid> trees, blobs;                  ///< refs naming a tree or blob directly (sorted)
+};
+
+/// --state-dir's link into history mode: the stored scan in, the new shape out.
+struct HistoryResume {
+  /// The stored scan: its shape, findings and counts; null base: walk everything.
+  const HistoryShape* base = nullptr;
+  const std::vector<Finding>* findings = nullptr;
+  const GitInfo* info = nullptr;
+  /// Filled by the scan: the shape to store, whether only new commits were walked, and why not
+  /// when a base was given but could not be used.
+  HistoryShape shape;
+  bool resumed = false;
+  std::string full_walk_reason;
+};
+
+/// Runs history or range mode (git_history.cc) / staged mode (git_staged.cc). `resume`
+/// (history mode over the whole repository only): see HistoryResume.
+Status scan_history(const GitScanOptions& opts, Repo& repo, ScanContext& ctx, GitInfo& info,
+                    HistoryResume* resume = nullptr);
 Status scan_staged(const GitScanOptions& opts, ScanContext& ctx, GitInfo& info);
 
 /// History and range modes with --state-dir (git_state.cc): reuses a stored scan of the same

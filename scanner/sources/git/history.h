@@ -179,7 +179,17 @@ struct EmitInput {
   bool range_mode = false;
   /// Per graph node: "" or what alone reaches it (reachable_only_via); may be empty.
   const std::vector<std::string>* only_via = nullptr;
+  /// Set when only the commits made since a stored scan were walked (HistoryResume): the fold
+  /// keys of the stored findings (a new place of a token already reported at that path is a
+  /// later version), and the stored matches of HEAD's blobs that the walk did not reach, for
+  /// in_head. `head_tokens` receives the tokens (secret_sha256) in HEAD's tree.
+  const std::unordered_set<std::string>* prior_keys = nullptr;
+  const state::ContentCache* stored = nullptr;
+  std::unordered_set<std::string>* head_tokens = nullptr;
 };
+
+/// The key under which emit_history_findings folds places into one finding.
+std::string fold_key(const Finding& f);
 
 /// One finding per place where a token entered the history: per (token, path), the blob whose
 /// introducing commit comes first; later versions of the same file that merely keep the token

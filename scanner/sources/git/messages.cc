@@ -98,7 +98,8 @@ void PathNames::add(const std::string& path, std::uint32_t tag) {
   }
 }
 
-void PathNames::emit(const std::function<std::optional<CommitInfo>(std::uint32_t tag)>& commit_of) {
+void PathNames::emit(const std::function<std::optional<CommitInfo>(std::uint32_t tag)>& commit_of,
+                     const std::function<bool(const Finding&)>& reported) {
   std::vector<Finding> out;
   for (const auto& h : hits_) {
     Provenance where;
@@ -109,7 +110,8 @@ void PathNames::emit(const std::function<std::optional<CommitInfo>(std::uint32_t
     attach_source(opts_, where, {});
     out.clear();
     step_.findings(*h.matches, where, out);
-    for (auto& f : out) step_.sink().add(std::move(f));
+    for (auto& f : out)
+      if (!reported || !reported(f)) step_.sink().add(std::move(f));
   }
   hits_.clear();
 }

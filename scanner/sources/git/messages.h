@@ -52,8 +52,10 @@ class PathNames {
   /// Scans the parts of `path` ("a/b/c.txt": "a", "a/b", "a/b/c.txt") not seen before.
   /// `tag` is the caller's handle for the commit that introduced it (kNone-like values allowed).
   void add(const std::string& path, std::uint32_t tag);
-  /// Sends the findings to the sink; `commit_of(tag)` gives each one's commit (or none).
-  void emit(const std::function<std::optional<CommitInfo>(std::uint32_t tag)>& commit_of);
+  /// Sends the findings to the sink; `commit_of(tag)` gives each one's commit (or none). With
+  /// `reported` (a resumed scan), a finding for which it is true was already reported.
+  void emit(const std::function<std::optional<CommitInfo>(std::uint32_t tag)>& commit_of,
+            const std::function<bool(const Finding&)>& reported = {});
 
  private:
   struct Hit {
