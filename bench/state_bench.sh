@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Incremental rescans (--state-dir): a full history scan vs. the first scan that fills the
-# state vs. a rescan of the unchanged repository vs. a rescan after one new commit, with the
-# findings of each compared to the full scan's. Wall time, best of RUNS (default 3).
+# state vs. a rescan of the unchanged repository vs. rescans after each of two new commits
+# (each adding a token generated at run time), with the findings of each compared to the full
+# scan's. Wall time, best of RUNS (default 3).
 #
 #   GLPATROL_BIN=build/glpatrol bench/state_bench.sh [REPO...]
 #
@@ -23,7 +24,7 @@ if [ "$#" -eq 0 ]; then
 fi
 
 exec /usr/bin/python3 - "$BIN" "$RUNS" "$@" <<'PY'
-import json, os, shutil, subprocess, sys, tempfile, time
+import json, os, random, shutil, string, subprocess, sys, tempfile, time
 bin_, runs, repos = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 
 def run(args):
@@ -51,26 +52,35 @@ for repo in repos:
         _, first_k, _ = run(["git", work, "--state-dir", state])
         first_t = time.monotonic() - t0
         re_t, re_k, re_s = best(["git", work, "--state-dir", state])
-        # One new commit on top of HEAD (a new file): only its blob is new.
+        # Two new commits on top of HEAD, one after the other, each adding a file with a token
+        # generated here (so the second rescan has stored findings to carry over and new ones
+        # to add): each rescan is compared with a full scan of the same refs.
         wt = os.path.join(tmp, "wt")
         subprocess.run(["git", "clone", "-q", work, wt], check=True)
-        with open(os.path.join(wt, "bench-new-file.txt"), "w") as fh:
-            fh.write("a new file for the incremental benchmark\n")
         env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@example.com",
                    GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@example.com")
-        subprocess.run(["git", "-C", wt, "add", "."], check=True)
-        subprocess.run(["git", "-C", wt, "commit", "-q", "-m", "bench"], check=True, env=env)
-        subprocess.run(["git", "-C", wt, "push", "-q", work, "HEAD:refs/heads/bench-new"], check=True)
-        full2_t, full2_k, _ = best(["git", work])
-        t0 = time.monotonic()
-        _, new_k, new_s = run(["git", work, "--state-dir", state])
-        new_t = time.monotonic() - t0
-        same = first_k == full_k and re_k == full_k and new_k == full2_k
+        rounds = []
+        for i in range(2):
+            token = "glpat-" + "".join(random.choice(string.ascii_letters + string.digits) for _ in range(20))
+            with open(os.path.join(wt, f"bench-new-file-{i}.txt"), "w") as fh:
+                fh.write(f"a new file for the incremental benchmark\nTOKEN={token}\n")
+            subprocess.run(["git", "-C", wt, "add", "."], check=True)
+            subprocess.run(["git", "-C", wt, "commit", "-q", "-m", f"bench {i}"], check=True, env=env)
+            subprocess.run(["git", "-C", wt, "push", "-q", work, "HEAD:refs/heads/bench-new"], check=True)
+            full2_t, full2_k, _ = best(["git", work])
+            t0 = time.monotonic()
+            _, new_k, new_s = run(["git", work, "--state-dir", state])
+            new_t = time.monotonic() - t0
+            rounds.append((full2_t, new_t, new_s, new_k == full2_k, len(full2_k)))
+        same = first_k == full_k and re_k == full_k and all(r[3] for r in rounds)
+        after = " | ".join(
+            f"after new commit {i + 1}: {new_t:.3f} s = {new_t / full2_t:.3f}x of full {full2_t:.3f} s "
+            f"(walk {new_s.get('walk')}, blobs read {new_s['blobs_scanned']}, from state "
+            f"{new_s['blobs_reused']}, findings {n}, identical {ok})"
+            for i, (full2_t, new_t, new_s, ok, n) in enumerate(rounds))
         print(f"{repo}: full {full_t:.3f} s | first --state-dir {first_t:.3f} s | "
               f"rescan {re_t:.3f} s = {re_t / full_t:.3f}x (history_reused={re_s['history_reused']}) | "
-              f"after one commit {new_t:.3f} s = {new_t / full2_t:.3f}x of full {full2_t:.3f} s "
-              f"(walk {new_s.get('walk')}, blobs read {new_s['blobs_scanned']}, from state {new_s['blobs_reused']}) | "
-              f"findings identical: {same} ({len(full_k)})")
+              f"{after} | findings identical: {same} ({len(full_k)} before the new commits)")
         if not same:
             sys.exit(1)
 PY

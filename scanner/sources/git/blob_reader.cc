@@ -28,6 +28,18 @@ Status BlobReader::start(unsigned jobs) {
 }
 
 void BlobReader::push(const git_oid& id) {
+  // --state-dir: a blob scanned before under the same rules is not read again. Looked up here,
+  // not by a worker: a walk of the whole history reaches every stored blob, and a hand-off
+  // per blob (a wake-up and a lock each) cost more than the lookup. Only blobs are ever
+  // stored (ids that named trees or commits are not), so read_one's type check still runs
+  // for everything read.
+  if (opts_.contents != nullptr)
+    if (auto known =
+            opts_.contents->find(std::string_view(reinterpret_cast<const char*>(id.id), GIT_OID_RAWSZ))) {
+      ctx_.progress.advance("blobs");
+      if (*known) record(id, std::move(*known));
+      return;
+    }
   pool_->push([this, id](Worker& w) { read_one(w, id); });
 }
 
@@ -46,15 +58,8 @@ std::vector<git_oid> BlobReader::take_non_blobs() {
 }
 
 void BlobReader::read_one(Worker& w, const git_oid& id) {
-  // --state-dir: a blob scanned before under the same rules is not read again. Only blobs are
-  // ever stored (ids that named trees or commits are not), so the type check below is kept.
   const std::string_view raw_id(reinterpret_cast<const char*>(id.id), GIT_OID_RAWSZ);
   ctx_.progress.advance("blobs");
-  if (opts_.contents != nullptr)
-    if (auto known = opts_.contents->find(raw_id)) {
-      if (*known) record(id, std::move(*known));
-      return;
-    }
   std::size_t len = 0;
   git_object_t type = GIT_OBJECT_INVALID;
   int rc = git_odb_read_header(&len, &type, w.odb.get(), &id);

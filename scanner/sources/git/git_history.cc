@@ -9,6 +9,7 @@
 #include "common/time.h"
 #include "sources/git/history.h"
 #include "sources/git/messages.h"
+#include "state/content_cache.h"
 
 namespace glpatrol::git {
 
@@ -180,14 +181,18 @@ class HistoryScan {
 
     if (auto s = reader_.start(ctx_.jobs()); !s) return s;
     // Trees are read from the packs (pack_reader.h) rather than through libgit2 one object at
-    // a time; libgit2 stays the fallback for everything the packs do not give.
-    if (opts_.pack_reader) differ_.use_packs(r_.common_dir + "objects");
+    // a time; libgit2 stays the fallback for everything the packs do not give. (A resumed walk
+    // reads a few trees: not worth parsing every pack index for.)
+    if (opts_.pack_reader && !resumed_) differ_.use_packs(r_.common_dir + "objects");
     sharded_ = opts_.shard_by_path && ctx_.shard().active();
     // History mode decodes every packed blob in pack order on all workers while this thread
     // walks commits and trees; blobs the packs did not cover go to the libgit2 reader.
-    // (Sharded scans read only their share of blobs, through libgit2.)
+    // (Sharded scans read only their share of blobs, through libgit2. With blobs stored by
+    // --state-dir, decoding every packed blob would cost what the state saves: each blob the
+    // walk reaches is looked up, and only new ones are read.)
     std::optional<PackPass> pack;
-    if (!range_mode && opts_.pack_reader && !sharded_) {
+    const bool stored_blobs = opts_.contents != nullptr && opts_.contents->stored() != 0;
+    if (!range_mode && opts_.pack_reader && !sharded_ && !stored_blobs) {
       pack.emplace(r_, ctx_, opts_, reader_);
       if (auto s = pack->start(); !s) return s;
     }

@@ -263,9 +263,6 @@ Status scan_history_with_state(const GitScanOptions& opts, Repo& repo, ScanConte
   GitScanOptions o = opts;
   o.contents = &contents;
   o.findings_sink = &recorder;
-  // With blobs in the state, the pack pass (which decodes every packed blob) would cost what
-  // the state saves: each blob the walk reaches is looked up, and only new ones are read.
-  if (contents.stored() != 0) o.pack_reader = false;
   // Something moved: walk only the commits made since the stored scan when its shape says
   // that gives a full walk's findings (HistoryScan::resume), else everything.
   HistoryResume resume;
