@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Incremental rescans (--state-dir): a full history scan vs. the first scan that fills the
 # state vs. a rescan of the unchanged repository vs. rescans after each of two new commits
-# (each adding a token generated at run time), with the findings of each compared to the full
-# scan's. Wall time, best of RUNS (default 3).
+# (each adding a token generated at run time) and after a force push that drops the last one,
+# with the findings of each compared to the full scan's. Wall time, best of RUNS (default 3)
+# for the scans without state, one run for each rescan (a rescan changes the state).
 #
 #   GLPATROL_BIN=build/glpatrol bench/state_bench.sh [REPO...]
 #
@@ -71,13 +72,21 @@ for repo in repos:
             t0 = time.monotonic()
             _, new_k, new_s = run(["git", work, "--state-dir", state])
             new_t = time.monotonic() - t0
-            rounds.append((full2_t, new_t, new_s, new_k == full2_k, len(full2_k)))
-        same = first_k == full_k and re_k == full_k and all(r[3] for r in rounds)
+            rounds.append((f"after new commit {i + 1}", full2_t, new_t, new_s, new_k == full2_k, len(full2_k)))
+        # A force push that drops the last commit: the stored tip is gone, everything is walked
+        # again (with the stored matches of every blob).
+        subprocess.run(["git", "-C", wt, "push", "-q", "-f", work, "HEAD~1:refs/heads/bench-new"], check=True)
+        full2_t, full2_k, _ = best(["git", work])
+        t0 = time.monotonic()
+        _, new_k, new_s = run(["git", work, "--state-dir", state])
+        new_t = time.monotonic() - t0
+        rounds.append(("after a force push", full2_t, new_t, new_s, new_k == full2_k, len(full2_k)))
+        same = first_k == full_k and re_k == full_k and all(r[4] for r in rounds)
         after = " | ".join(
-            f"after new commit {i + 1}: {new_t:.3f} s = {new_t / full2_t:.3f}x of full {full2_t:.3f} s "
+            f"{what}: {new_t:.3f} s = {new_t / full2_t:.3f}x of full {full2_t:.3f} s "
             f"(walk {new_s.get('walk')}, blobs read {new_s['blobs_scanned']}, from state "
             f"{new_s['blobs_reused']}, findings {n}, identical {ok})"
-            for i, (full2_t, new_t, new_s, ok, n) in enumerate(rounds))
+            for what, full2_t, new_t, new_s, ok, n in rounds)
         print(f"{repo}: full {full_t:.3f} s | first --state-dir {first_t:.3f} s | "
               f"rescan {re_t:.3f} s = {re_t / full_t:.3f}x (history_reused={re_s['history_reused']}) | "
               f"{after} | findings identical: {same} ({len(full_k)} before the new commits)")

@@ -92,6 +92,30 @@ def test_a_new_branch_and_a_deleted_merged_branch_resume():
         same_as_full(r, state, "new-commits")
 
 
+def commit_at(r, when, message, files):
+    """A commit dated `when` (Repo.commit makes two git calls, each one tick of 60 s later)."""
+    r.tick = int(when) - 120
+    return r.commit(message, files)
+
+
+def test_commits_in_the_same_second_as_the_newest_stored_one():
+    with glp.TempDir() as d:
+        r, _ = base_repo(d)
+        state = os.path.join(d, "state")
+        scan(r.path, state)
+        newest = r.git("log", "-1", "--format=%ct")
+        # On top of the newest stored commit, in its second (scripted commits): resumed.
+        commit_at(r, newest, "same second", {"s1.txt": f"S={glp.pat()}\n"})
+        assert r.git("log", "-1", "--format=%ct") == newest
+        same_as_full(r, state, "new-commits")
+        # In that second on another branch (not descending from the newest stored commit): a
+        # full walk might order it before them, so everything is walked.
+        r.git("checkout", "-q", "side")
+        commit_at(r, newest, "side, same second", {"s2.txt": f"S={glp.pat()}\n"})
+        assert r.git("log", "-1", "--format=%ct") == newest
+        same_as_full(r, state, "all", reason="same second")
+
+
 def test_what_might_change_stored_findings_walks_everything():
     with glp.TempDir() as d:
         r, _ = base_repo(d)
@@ -146,6 +170,7 @@ if __name__ == "__main__":
     glp.main([
         test_new_commits_are_walked_alone_with_full_scan_provenance,
         test_a_new_branch_and_a_deleted_merged_branch_resume,
+        test_commits_in_the_same_second_as_the_newest_stored_one,
         test_what_might_change_stored_findings_walks_everything,
         test_a_damaged_stored_shape_is_not_trusted,
     ])

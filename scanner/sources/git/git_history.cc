@@ -303,10 +303,11 @@ class HistoryScan {
   ///  - no stored commit is now reached by a start point it was not reached by before with a
   ///    better label (a new branch on a commit only the reflog kept): labels of stored
   ///    commits change only where new commits or start points touch them;
-  ///  - every new commit is dated after the newest stored one, so a full walk would visit
-  ///    every stored commit first (parents first, then oldest first; ties among the new
-  ///    commits break as in the full walk because the walk below discovers them in the same
-  ///    order), and "first introduced" stays with the stored findings;
+  ///  - every new commit is dated after the newest stored one, or in the same second and
+  ///    descending from every stored commit of that second, so a full walk would visit every
+  ///    stored commit first (parents first, then oldest first; ties among the new commits
+  ///    break as in the full walk because the walk below discovers them in the same order),
+  ///    and "first introduced" stays with the stored findings;
   ///  - the stored annotated tags (with their ref names) and refs naming trees or blobs are
   ///    unchanged, and the repository is not shallow.
   bool resume(const StartPoints& sp) {
@@ -345,8 +346,17 @@ class HistoryScan {
     for (const auto& c : sp.commits)
       if (fresh->commits.count(c) == 0) stops.insert(c);
     graph_ = collect_commits(repo_, sp.commits, &stops, r_.shallow, fault_);
-    for (const auto& n : graph_.nodes)
-      if (n.time <= base.max_time) return full("a new commit is dated before the newest stored one");
+    for (const auto& n : graph_.nodes) {
+      if (n.time < base.max_time) return full("a new commit is dated before the newest stored one");
+      // Dated in the same second as the newest stored commits (scripted commits, a rebase):
+      // a full walk still visits those first if they are its ancestors.
+      if (n.time == base.max_time)
+        for (const auto& c : base.newest)
+          if (git_graph_descendant_of(repo_, &n.id, &c) != 1) {
+            git_error_clear();
+            return full("a new commit is dated in the same second as the newest stored one, not after it");
+          }
+    }
     only_via_ = reachable_only_via(graph_, sp);
 
     // The best label with which a new commit or a start point reaches each stored commit it
@@ -424,6 +434,9 @@ class HistoryScan {
       if (!only_via_.empty() && !only_via_[i].empty()) shape.labels[graph_.nodes[i].id] = only_via_[i];
       shape.max_time = std::max(shape.max_time, graph_.nodes[i].time);
     }
+    if (resumed_ && resume_->base->max_time == shape.max_time) shape.newest = resume_->base->newest;
+    for (const auto& n : graph_.nodes)
+      if (n.time == shape.max_time) shape.newest.push_back(n.id);
     shape.secondary = sp.secondary;
     std::unordered_set<std::string> tag_seen;
     for (const auto& t : sp.tags)

@@ -150,6 +150,7 @@ std::string shape_to_text(const HistoryShape& s, const std::string& digest, cons
                       {"secondary", oid_pairs(s.secondary)},
                       {"labels", std::move(labels)},
                       {"max_time", s.max_time},
+                      {"newest", oid_list(s.newest)},
                       {"tags", oid_pairs(s.tags)},
                       {"trees", oid_list(s.trees)},
                       {"blobs", oid_list(s.blobs)}};
@@ -182,8 +183,9 @@ bool shape_from_text(const std::string& text, HistoryShape& s, std::string& dige
       }
       return a.is_array();
     };
-    if (!ids(j.at("primary_tips"), s.primary_tips) || !pairs(j.at("secondary"), s.secondary) ||
-        !pairs(j.at("tags"), s.tags) || !ids(j.at("trees"), s.trees) || !ids(j.at("blobs"), s.blobs))
+    if (!ids(j.at("primary_tips"), s.primary_tips) || !ids(j.at("newest"), s.newest) ||
+        !pairs(j.at("secondary"), s.secondary) || !pairs(j.at("tags"), s.tags) ||
+        !ids(j.at("trees"), s.trees) || !ids(j.at("blobs"), s.blobs))
       return false;
     const auto& labels = j.at("labels");
     if (!labels.is_object()) return false;

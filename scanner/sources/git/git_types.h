@@ -59,6 +59,7 @@ struct HistoryShape {
   /// (reachable_only_via); every other walked commit was reachable from a primary tip.
   std::unordered_map<git_oid, std::string, OidHash, OidEq> labels;
   std::int64_t max_time = INT64_MIN;                  ///< newest committer time walked
+  std::vector<git_oid> newest;                        ///< the walked commits dated max_time
   std::vector<std::pair<git_oid, std::string>> tags;  ///< annotated tags, with the ref name reported
   std::vector<git_oid> trees, blobs;                  ///< refs naming a tree or blob directly (sorted)
 };
