@@ -23,9 +23,10 @@ namespace glpatrol::git {
 namespace {
 
 constexpr std::uint8_t kCommit = 1, kBlob = 3, kTag = 4, kOfsDelta = 6, kRefDelta = 7;
-constexpr int kMaxChain = 10000;                 // deeper chains are corruption
-constexpr std::size_t kCacheBudget = 16u << 20;  // delta-base cache per worker
-constexpr std::size_t kDropBehind = 8u << 20;    // release mapped pages behind the cursor
+constexpr int kMaxChain = 10000;                      // deeper chains are corruption
+constexpr std::size_t kCacheBudget = 16u << 20;       // delta-base cache per worker
+constexpr std::size_t kBulkReleaseEvery = 32u << 20;  // bulk pass: drop mapped pages after this much input
+constexpr std::size_t kTreeHeld = 64u << 20;          // bulk pass: delta bases held per worker
 
 std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
@@ -347,6 +348,29 @@ class Decoder {
   /// pages it touched after every 64 MiB).
   std::uint64_t inflated_input() const { return input_; }
 
+  /// A buffer from this decoder's pool (see acquire()).
+  Data buffer() { return acquire(); }
+  /// Entry `i`, stored whole (not a delta), into `out`.
+  bool whole(std::uint32_t i, Buf& out) {
+    Header h;
+    if (!ok_ || !pf_.header(pf_.entries()[i], h) || h.type > kTag || h.size > max_) return false;
+    out.reset(static_cast<std::size_t>(h.size));
+    return inflate_to(h.data, pf_.entries()[i].end, out.data(), out.n);
+  }
+  /// Entry `i`, a delta, applied to its base's bytes `base`, into `out`.
+  bool delta(std::uint32_t i, std::string_view base, Buf& out) {
+    Header h;
+    if (!ok_ || !pf_.header(pf_.entries()[i], h) || h.type <= kTag || h.size > (max_ + (max_ >> 1) + 64))
+      return false;
+    delta_.reset(static_cast<std::size_t>(h.size));
+    if (!inflate_to(h.data, pf_.entries()[i].end, delta_.data(), delta_.n)) return false;
+    std::size_t at = 0;
+    std::uint64_t src = 0, dst = 0;
+    if (!delta_header(delta_.view(), at, src, dst) || src != base.size() || dst > max_) return false;
+    out.reset(static_cast<std::size_t>(dst));
+    return delta_apply(base, delta_.view(), at, out.data(), out.n);
+  }
+
  private:
   Data get(std::uint32_t i, int depth = 0) {
     auto it = cache_.find(i);
@@ -381,25 +405,10 @@ class Decoder {
   }
 
   bool decode_into(std::uint32_t i, int depth, Buf& out) {
-    if (!ok_) return false;
     const auto& e = pf_.entries()[i];
-    Header h;
-    if (!pf_.header(e, h)) return false;
-    if (h.type <= kTag) {
-      if (h.size > max_) return false;
-      out.reset(static_cast<std::size_t>(h.size));
-      return inflate_to(h.data, e.end, out.data(), out.n);
-    }
-    if (e.base < 0 || h.size > (max_ + (max_ >> 1) + 64)) return false;
+    if (e.base < 0) return whole(i, out);
     Data base = get(static_cast<std::uint32_t>(e.base), depth + 1);
-    if (!base) return false;
-    delta_.reset(static_cast<std::size_t>(h.size));
-    if (!inflate_to(h.data, e.end, delta_.data(), delta_.n)) return false;
-    std::size_t at = 0;
-    std::uint64_t src = 0, dst = 0;
-    if (!delta_header(delta_.view(), at, src, dst) || src != base->n || dst > max_) return false;
-    out.reset(static_cast<std::size_t>(dst));
-    return delta_apply(base->view(), delta_.view(), at, out.data(), out.n);
+    return base && delta(i, base->view(), out);
   }
 
   bool inflate_to(std::uint64_t from, std::uint64_t to, char* out, std::size_t size) {
@@ -656,53 +665,151 @@ std::uint64_t PackSet::blob_entries() const {
   return n;
 }
 
+namespace {
+
+/// The bulk pass over one pack (PackSet::for_each_blob) in "index-pack order": every blob
+/// stored whole is a root, and its deltas (and theirs) are resolved depth-first from it, so
+/// each object is inflated once and each delta applied once, to a base still in memory. The
+/// pack-order stream this replaced resolved each delta through a 16 MiB cache of recent bases,
+/// and git orders a pack by recency, not by chain: on generated 0.5-1 GB histories it inflated
+/// 3-6x the pack's bytes again (the bases it had evicted) and kept the whole pack resident.
+///
+/// Roots are handed out one at a time (a shared counter), so a file with thousands of
+/// versions keeps one worker busy while the other takes the rest. A frame holds its object's
+/// bytes only while it has children left; the last child replaces its parent on the stack, so
+/// a linear chain holds two objects at a time. Beyond kTreeHeld bytes of held bases (or the
+/// caller's held_bases) a subtree is decoded object by object through the Decoder's cache
+/// instead (bounded memory whatever a crafted pack's fan-out). What is never reached (a delta whose base is
+/// in another pack, a cycle, an undecodable entry and what depends on it) is left to the libgit2 reader.
+class DeltaForest {
+ public:
+  DeltaForest(PackFile& pf, std::uint64_t max_size, const PackSet::BlobFn& on_blob,
+              const PackSet::SizeFn& on_too_big, std::size_t held_bases, std::atomic<std::uint64_t>& decoded)
+      : pf_(pf),
+        max_(max_size),
+        on_blob_(on_blob),
+        on_too_big_(on_too_big),
+        held_max_(held_bases != 0 ? held_bases : kTreeHeld),
+        decoded_(decoded) {
+    const auto& es = pf.entries();
+    const auto n = static_cast<std::uint32_t>(es.size());
+    first_child_.assign(n, kNoEntry);
+    next_sibling_.assign(n, kNoEntry);
+    for (std::uint32_t i = n; i-- > 0;) {  // children in pack order
+      const std::int32_t b = es[i].base;
+      if (b < 0 || static_cast<std::uint32_t>(b) >= n) continue;
+      next_sibling_[i] = first_child_[static_cast<std::uint32_t>(b)];
+      first_child_[static_cast<std::uint32_t>(b)] = i;
+    }
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (es[i].base < 0 && es[i].raw_type == kBlob) roots_.push_back(i);
+  }
+
+  /// One worker: takes roots until none are left.
+  void work(unsigned w) {
+    Decoder dec(pf_, max_);
+    std::uint64_t released_at = 0;
+    for (std::size_t r; (r = next_root_.fetch_add(1, std::memory_order_relaxed)) < roots_.size();) {
+      tree(w, dec, roots_[r]);
+      // Mapped pages of what was read are dropped now and then: the order is the chains', not
+      // the pack's, so there is no cursor to release behind. Pages come back from the page
+      // cache if touched again; each is read about once.
+      if (dec.inflated_input() - released_at > kBulkReleaseEvery) {
+        pf_.pack().release(0, pf_.pack().size());
+        released_at = dec.inflated_input();
+      }
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t kNoEntry = 0xffffffffu;
+
+  void emit(unsigned w, std::uint32_t i, std::string_view data) {
+    if (pf_.entries()[i].type != kBlob) return;
+    git_oid id;
+    std::memcpy(id.id, pf_.oid_at(pf_.entries()[i].idx_pos), GIT_OID_RAWSZ);
+    on_blob_(w, id, data);
+    decoded_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void tree(unsigned w, Decoder& dec, std::uint32_t root) {
+    Header h;
+    if (!pf_.header(pf_.entries()[root], h)) return;
+    if (h.size > max_) {  // too big to read: reported; its deltas are left to libgit2
+      if (on_too_big_)
+        on_too_big_(*reinterpret_cast<const git_oid*>(pf_.oid_at(pf_.entries()[root].idx_pos)), h.size);
+      return;
+    }
+    Decoder::Data data = dec.buffer();
+    if (!dec.whole(root, const_cast<Buf&>(*data))) return;
+    emit(w, root, data->view());
+    struct Frame {
+      std::uint32_t next;  ///< next child to resolve
+      Decoder::Data data;  ///< this object's bytes, the base of its children
+    };
+    std::vector<Frame> stack;
+    std::size_t held = 0;
+    if (first_child_[root] != kNoEntry) {
+      held += data->n;
+      stack.push_back({first_child_[root], std::move(data)});
+    }
+    while (!stack.empty()) {
+      const std::uint32_t c = stack.back().next;
+      stack.back().next = next_sibling_[c];
+      Decoder::Data base = stack.back().data;
+      if (stack.back().next == kNoEntry) {  // the last child: its base is not needed after it
+        held -= base->n;
+        stack.pop_back();
+      }
+      Decoder::Data out = dec.buffer();
+      const bool ok = dec.delta(c, base->view(), const_cast<Buf&>(*out));
+      base.reset();
+      if (!ok) continue;  // it and what depends on it: left to libgit2
+      emit(w, c, out->view());
+      if (first_child_[c] == kNoEntry) continue;
+      if (held + out->n > held_max_) {
+        out.reset();
+        by_cache(w, dec, c);
+        continue;
+      }
+      held += out->n;
+      stack.push_back({first_child_[c], std::move(out)});
+    }
+  }
+
+  /// The descendants of `top` (already emitted), each decoded through the Decoder's cache.
+  void by_cache(unsigned w, Decoder& dec, std::uint32_t top) {
+    std::vector<std::uint32_t> todo{first_child_[top]};
+    while (!todo.empty()) {
+      const std::uint32_t c = todo.back();
+      todo.pop_back();
+      if (next_sibling_[c] != kNoEntry) todo.push_back(next_sibling_[c]);
+      if (auto data = dec.top(c)) emit(w, c, *data);
+      if (first_child_[c] != kNoEntry) todo.push_back(first_child_[c]);
+    }
+  }
+
+  PackFile& pf_;
+  std::uint64_t max_;
+  const PackSet::BlobFn& on_blob_;
+  const PackSet::SizeFn& on_too_big_;
+  std::size_t held_max_;
+  std::atomic<std::uint64_t>& decoded_;
+  std::vector<std::uint32_t> first_child_, next_sibling_, roots_;
+  std::atomic<std::size_t> next_root_{0};
+};
+
+}  // namespace
+
 std::uint64_t PackSet::for_each_blob(unsigned jobs, std::uint64_t max_size, const BlobFn& on_blob,
-                                     const SizeFn& on_too_big) {
+                                     const SizeFn& on_too_big, std::size_t held_bases) {
   if (jobs == 0) jobs = 1;
   std::atomic<std::uint64_t> decoded{0};
   for (auto& pp : packs_) {
     PackFile& pf = *pp;
-    auto& es = pf.entries();
-    // Contiguous segments of equal compressed size: each worker streams its own part of the
-    // pack, so delta chains (bases precede their deltas) mostly stay inside one worker.
-    std::uint64_t total = 0;
-    for (const auto& e : es) total += e.end - e.offset;
-    std::vector<std::size_t> cut{0};
-    std::uint64_t acc = 0;
-    for (std::size_t i = 0; i < es.size() && cut.size() < jobs; ++i) {
-      acc += es[i].end - es[i].offset;
-      if (acc * jobs >= total * cut.size()) cut.push_back(i + 1);
-    }
-    while (cut.size() <= jobs) cut.push_back(es.size());
-    cut.back() = es.size();
+    DeltaForest forest(pf, max_size, on_blob, on_too_big, held_bases, decoded);
     std::vector<std::thread> threads;
-    for (unsigned w = 0; w < jobs; ++w) {
-      threads.emplace_back([&, w] {
-        Decoder dec(pf, max_size);
-        std::size_t released = es.empty() || cut[w] >= es.size() ? 0 : es[cut[w]].offset;
-        for (std::size_t i = cut[w]; i < cut[w + 1]; ++i) {
-          const auto& e = es[i];
-          if (e.offset > released + 2 * kDropBehind) {
-            pf.pack().release(released, e.offset - kDropBehind);
-            released = e.offset - kDropBehind;
-          }
-          if (e.type != kBlob) continue;
-          if (e.raw_type == kBlob) {
-            Header h;
-            if (pf.header(e, h) && h.size > max_size) {
-              if (on_too_big) on_too_big(*reinterpret_cast<const git_oid*>(pf.oid_at(e.idx_pos)), h.size);
-              continue;
-            }
-          }
-          auto data = dec.top(static_cast<std::uint32_t>(i));
-          if (!data) continue;
-          git_oid id;
-          std::memcpy(id.id, pf.oid_at(e.idx_pos), GIT_OID_RAWSZ);
-          on_blob(w, id, *data);
-          decoded.fetch_add(1, std::memory_order_relaxed);
-        }
-      });
-    }
+    for (unsigned w = 0; w < jobs; ++w) threads.emplace_back([&forest, w] { forest.work(w); });
     for (auto& t : threads) t.join();
     pf.pack().release(0, pf.pack().size());
   }

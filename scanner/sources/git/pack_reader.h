@@ -48,10 +48,15 @@ class PackSet {
   /// Called for each blob skipped because its size is above `max_size`.
   using SizeFn = std::function<void(const git_oid& id, std::uint64_t size)>;
 
-  /// Decodes every blob entry of every pack with `jobs` threads. Blobs larger than `max_size`
-  /// are not decoded (reported through `on_too_big`). Returns the number of blobs decoded.
+  /// Decodes every blob entry of every pack with `jobs` threads, each object once, deltas
+  /// resolved depth-first from the blobs stored whole (pack_reader.cc, DeltaForest). Blobs
+  /// larger than `max_size` are not decoded (reported through `on_too_big`); neither is what
+  /// cannot be (a base in another pack, a cycle, corruption): the caller reads those another
+  /// way. Returns the number of blobs decoded. `held_bases`: bytes of bases a worker keeps
+  /// before it decodes a subtree through its delta-base cache instead (0: 64 MiB; tests pass
+  /// small values to take that path).
   std::uint64_t for_each_blob(unsigned jobs, std::uint64_t max_size, const BlobFn& on_blob,
-                              const SizeFn& on_too_big);
+                              const SizeFn& on_too_big, std::size_t held_bases = 0);
 
  private:
   friend class PackObjects;
