@@ -23,10 +23,11 @@ namespace glpatrol::git {
 namespace {
 
 constexpr std::uint8_t kCommit = 1, kBlob = 3, kTag = 4, kOfsDelta = 6, kRefDelta = 7;
-constexpr int kMaxChain = 10000;                      // deeper chains are corruption
-constexpr std::size_t kCacheBudget = 16u << 20;       // delta-base cache per worker
-constexpr std::size_t kBulkReleaseEvery = 32u << 20;  // bulk pass: drop mapped pages after this much input
-constexpr std::size_t kTreeHeld = 64u << 20;          // bulk pass: delta bases held per worker
+constexpr int kMaxChain = 10000;                     // deeper chains are corruption
+constexpr std::size_t kCacheBudget = 16u << 20;      // delta-base cache per worker
+constexpr std::size_t kBulkReleaseEvery = 4u << 20;  // bulk pass: drop mapped pages after this much input
+constexpr unsigned kBulkReleaseObjects = 256;        // ... or after this many objects
+constexpr std::size_t kTreeHeld = 64u << 20;      // bulk pass: delta bases held per worker
 
 std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
@@ -281,6 +282,9 @@ class PackFile {
           unresolved |= e.type == 0;
         }
     }
+    // Reading every entry's header touched a page of the pack per entry: the whole pack would
+    // stay resident (and count in RSS) until something released it.
+    pack_.release(0, pack_.size());
     return true;
   }
 
@@ -703,36 +707,91 @@ class DeltaForest {
     }
     for (std::uint32_t i = 0; i < n; ++i)
       if (es[i].base < 0 && es[i].raw_type == kBlob) roots_.push_back(i);
+    heaviest_last();
   }
 
   /// One worker: takes roots until none are left.
   void work(unsigned w) {
-    Decoder dec(pf_, max_);
-    std::uint64_t released_at = 0;
-    for (std::size_t r; (r = next_root_.fetch_add(1, std::memory_order_relaxed)) < roots_.size();) {
-      tree(w, dec, roots_[r]);
-      // Mapped pages of what was read are dropped now and then: the order is the chains', not
-      // the pack's, so there is no cursor to release behind. Pages come back from the page
-      // cache if touched again; each is read about once.
-      if (dec.inflated_input() - released_at > kBulkReleaseEvery) {
-        pf_.pack().release(0, pf_.pack().size());
-        released_at = dec.inflated_input();
-      }
-    }
+    Worker wk{w, Decoder(pf_, max_)};
+    for (std::size_t r; (r = next_root_.fetch_add(1, std::memory_order_relaxed)) < roots_.size();)
+      tree(wk, roots_[r]);
   }
 
  private:
   static constexpr std::uint32_t kNoEntry = 0xffffffffu;
 
-  void emit(unsigned w, std::uint32_t i, std::string_view data) {
+  /// Moves each object's child with the most descendants to the end of its child list. The
+  /// last child replaces its parent on the stack, so the largest subtree is walked without its
+  /// parent held, and a frame stays held only beside smaller subtrees: at most log2(objects)
+  /// of them on a path (as a sort recurses into the smaller half first), where pack order
+  /// held a base through all of a long first subtree.
+  void heaviest_last() {
+    const auto n = static_cast<std::uint32_t>(first_child_.size());
+    std::vector<std::uint32_t> weight(n, 1), order;
+    order.reserve(n);
+    for (const std::uint32_t root : roots_) {  // preorder of every tree below a root
+      std::vector<std::uint32_t> todo{root};
+      while (!todo.empty()) {
+        const std::uint32_t i = todo.back();
+        todo.pop_back();
+        order.push_back(i);
+        for (std::uint32_t c = first_child_[i]; c != kNoEntry; c = next_sibling_[c]) todo.push_back(c);
+      }
+    }
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {  // children before parents
+      const std::uint32_t i = *it;
+      std::uint32_t heavy = kNoEntry, before_heavy = kNoEntry, prev = kNoEntry, last = kNoEntry;
+      for (std::uint32_t c = first_child_[i]; c != kNoEntry; prev = c, c = next_sibling_[c]) {
+        weight[i] += weight[c];
+        if (heavy == kNoEntry || weight[c] > weight[heavy]) {
+          heavy = c;
+          before_heavy = prev;
+        }
+        last = c;
+      }
+      if (heavy == kNoEntry || heavy == last) continue;
+      // Unlink `heavy` and append it after `last`.
+      if (before_heavy == kNoEntry)
+        first_child_[i] = next_sibling_[heavy];
+      else
+        next_sibling_[before_heavy] = next_sibling_[heavy];
+      next_sibling_[last] = heavy;
+      next_sibling_[heavy] = kNoEntry;
+    }
+  }
+
+  struct Worker {
+    unsigned index;
+    Decoder dec;
+    std::uint64_t released_at = 0;  ///< dec.inflated_input() at the last release
+    unsigned since_release = 0;     ///< objects decoded since
+  };
+
+  /// Called after each object. The mapped pages read are dropped every few MiB of input or few
+  /// hundred objects (a worker has then touched a few MiB of pages): the order is the chains',
+  /// not the pack's, so there is no cursor to release behind, and on small packs (under
+  /// 100 MB, where a byte-count alone would never trigger) the whole pack stayed resident.
+  /// Pages come back from the page cache when touched again: a minor fault each.
+  void decoded(Worker& wk) {
+    if (wk.dec.inflated_input() - wk.released_at > kBulkReleaseEvery ||
+        ++wk.since_release > kBulkReleaseObjects) {
+      pf_.pack().release(0, pf_.pack().size());
+      wk.released_at = wk.dec.inflated_input();
+      wk.since_release = 0;
+    }
+  }
+
+  void emit(Worker& wk, std::uint32_t i, std::string_view data) {
+    decoded(wk);
     if (pf_.entries()[i].type != kBlob) return;
     git_oid id;
     std::memcpy(id.id, pf_.oid_at(pf_.entries()[i].idx_pos), GIT_OID_RAWSZ);
-    on_blob_(w, id, data);
+    on_blob_(wk.index, id, data);
     decoded_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void tree(unsigned w, Decoder& dec, std::uint32_t root) {
+  void tree(Worker& wk, std::uint32_t root) {
+    Decoder& dec = wk.dec;
     Header h;
     if (!pf_.header(pf_.entries()[root], h)) return;
     if (h.size > max_) {  // too big to read: reported; its deltas are left to libgit2
@@ -742,7 +801,7 @@ class DeltaForest {
     }
     Decoder::Data data = dec.buffer();
     if (!dec.whole(root, const_cast<Buf&>(*data))) return;
-    emit(w, root, data->view());
+    emit(wk, root, data->view());
     struct Frame {
       std::uint32_t next;  ///< next child to resolve
       Decoder::Data data;  ///< this object's bytes, the base of its children
@@ -765,11 +824,11 @@ class DeltaForest {
       const bool ok = dec.delta(c, base->view(), const_cast<Buf&>(*out));
       base.reset();
       if (!ok) continue;  // it and what depends on it: left to libgit2
-      emit(w, c, out->view());
+      emit(wk, c, out->view());
       if (first_child_[c] == kNoEntry) continue;
       if (held + out->n > held_max_) {
         out.reset();
-        by_cache(w, dec, c);
+        by_cache(wk, c);
         continue;
       }
       held += out->n;
@@ -778,13 +837,13 @@ class DeltaForest {
   }
 
   /// The descendants of `top` (already emitted), each decoded through the Decoder's cache.
-  void by_cache(unsigned w, Decoder& dec, std::uint32_t top) {
+  void by_cache(Worker& wk, std::uint32_t top) {
     std::vector<std::uint32_t> todo{first_child_[top]};
     while (!todo.empty()) {
       const std::uint32_t c = todo.back();
       todo.pop_back();
       if (next_sibling_[c] != kNoEntry) todo.push_back(next_sibling_[c]);
-      if (auto data = dec.top(c)) emit(w, c, *data);
+      if (auto data = wk.dec.top(c)) emit(wk, c, *data);
       if (first_child_[c] != kNoEntry) todo.push_back(first_child_[c]);
     }
   }
