@@ -148,6 +148,18 @@ def test_what_might_change_stored_findings_walks_everything():
         same_as_full(r, state, "all", "--no-reflogs", reason="no longer reaches")
 
 
+def test_a_grafts_file_means_a_full_walk():
+    with glp.TempDir() as d:
+        r, _ = base_repo(d)
+        state = os.path.join(d, "state")
+        scan(r.path, state)
+        # A graft rewrites a stored commit's parents: what the stored walk reached may change.
+        head = r.sha("HEAD")
+        glp.write(os.path.join(r.path, ".git", "info", "grafts"), f"{head}\n".encode())
+        r.commit("after graft", {"g.txt": f"G={glp.pat()}\n"})
+        same_as_full(r, state, "all")
+
+
 def test_a_damaged_stored_shape_is_not_trusted():
     with glp.TempDir() as d:
         r, _ = base_repo(d)
@@ -172,5 +184,6 @@ if __name__ == "__main__":
         test_a_new_branch_and_a_deleted_merged_branch_resume,
         test_commits_in_the_same_second_as_the_newest_stored_one,
         test_what_might_change_stored_findings_walks_everything,
+        test_a_grafts_file_means_a_full_walk,
         test_a_damaged_stored_shape_is_not_trusted,
     ])

@@ -61,6 +61,19 @@ std::string options_text(const GitScanOptions& o, const ScanContext& ctx) {
   return all;
 }
 
+/// What a resumed walk (HistoryScan::resume) must find as it was: the options and the files
+/// that change commits' parents (grafts, shallow); "" when they cannot be read (no resume).
+std::string resume_key(const GitScanOptions& o, const Repo& r, const ScanContext& ctx) {
+  std::vector<std::string> lines;
+  for (const std::string& dir : {r.common_dir, r.git_dir})
+    for (const char* f : {"shallow", "info/grafts"})
+      if (!digest_files(dir, f, lines)) return {};
+  std::sort(lines.begin(), lines.end());
+  std::string all = options_text(o, ctx);
+  for (const auto& l : lines) all += l + "\n";
+  return sha256_hex(all);
+}
+
 /// What decides a history scan's start points and what it reports, as a digest; "" when it
 /// cannot be computed. Files rather than libgit2's view: every ref, packed or loose, HEAD,
 /// reflog and worktree HEAD is in them.
@@ -271,8 +284,10 @@ Status scan_history_with_state(const GitScanOptions& opts, Repo& repo, ScanConte
   HistoryShape base;
   GitInfo base_info;
   std::vector<Finding> base_findings;
-  const std::string options = whole ? sha256_hex(options_text(opts, ctx)) : std::string();
-  if (!digest.empty()) {
+  // The options, and the files that rewrite parents (grafts, shallow): a stored shape is only
+  // resumed from under the same ones.
+  const std::string options = whole ? resume_key(opts, repo, ctx) : std::string();
+  if (!digest.empty() && !options.empty()) {
     std::string base_digest, base_options;
     if (auto text = db->cursor(0, "git-history-shape\n" + key);
         text && shape_from_text(*text, base, base_digest, base_options, base_info) &&
