@@ -27,7 +27,7 @@ constexpr int kMaxChain = 10000;                     // deeper chains are corrup
 constexpr std::size_t kCacheBudget = 16u << 20;      // delta-base cache per worker
 constexpr std::size_t kBulkReleaseEvery = 4u << 20;  // bulk pass: drop mapped pages after this much input
 constexpr unsigned kBulkReleaseObjects = 256;        // ... or after this many objects
-constexpr std::size_t kTreeHeld = 64u << 20;      // bulk pass: delta bases held per worker
+constexpr std::size_t kTreeHeld = 64u << 20;         // bulk pass: delta bases held per worker
 
 std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
