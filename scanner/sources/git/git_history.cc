@@ -316,6 +316,7 @@ class HistoryScan {
       resume_->full_walk_reason = std::move(why);
       graph_ = {};
       only_via_.clear();
+      covered_stored_.clear();
       return false;
     };
     if (opts_.contents == nullptr || resume_->findings == nullptr || resume_->info == nullptr)
@@ -369,32 +370,22 @@ class HistoryScan {
     for (std::uint32_t i = 0; i < graph_.nodes.size(); ++i)
       for (const auto& p : graph_.nodes[i].parents)
         if (graph_.index.count(p) == 0) {
-          touch(p, label_rank(only_via_[i]));
+          touch(p, reach_rank(only_via_[i]));
           if (only_via_[i].empty()) covered_stored_.insert(p);
         }
     for (const auto& c : sp.primary)
       if (graph_.index.count(c) == 0) touch(c, 0);
     for (const auto& [id, kind] : sp.secondary)
-      if (graph_.index.count(id) == 0) touch(id, label_rank(kind));
+      if (graph_.index.count(id) == 0) touch(id, reach_rank(kind));
     for (const auto& [id, rank] : touched) {
       auto it = base.labels.find(id);
-      if (rank < (it == base.labels.end() ? 0 : label_rank(it->second)))
+      if (rank < (it == base.labels.end() ? 0 : reach_rank(it->second)))
         return full("a commit that only " + it->second + " reached is now reached by a ref");
     }
     for (const auto& m : base.primary_tips)
       if (auto it = touched.find(m); it == touched.end() || it->second != 0)
         return full("a branch or tag no longer reaches what it reached (deleted, reset or rewritten)");
     return true;
-  }
-
-  static int label_rank(const std::string& label) {
-    if (label.empty()) return 0;
-    int rank = 1;
-    for (const char* k : {"refs/original", "stash", "reflog"}) {
-      if (label == k) return rank;
-      ++rank;
-    }
-    return rank;
   }
 
   static std::vector<git_oid> sorted(std::vector<git_oid> ids) {

@@ -665,6 +665,24 @@ void TreeDiffer::walk(Frame root, const EmitFn& emit) {
   }
 }
 
+namespace {
+
+/// Secondary start points' kinds, the most telling first: a rewrite's backup (refs/original)
+/// or the stash says more than the reflog that also holds every commit a branch ever pointed at.
+constexpr const char* kSecondaryKinds[] = {"refs/original", "stash", "reflog", "no ref (--all-objects)"};
+
+}  // namespace
+
+int reach_rank(const std::string& label) {
+  if (label.empty()) return 0;
+  int rank = 1;
+  for (const char* k : kSecondaryKinds) {
+    if (label == k) return rank;
+    ++rank;
+  }
+  return rank;
+}
+
 std::vector<std::string> reachable_only_via(const CommitGraph& g, const StartPoints& sp) {
   std::vector<std::string> via(g.nodes.size());
   if (sp.secondary.empty()) return via;
@@ -685,9 +703,7 @@ std::vector<std::string> reachable_only_via(const CommitGraph& g, const StartPoi
     }
   };
   mark(sp.primary, "");  // first: what a branch, tag or HEAD reaches is never "only via"
-  // The most telling name first: a rewrite's backup (refs/original) or the stash says more
-  // than the reflog that also holds every commit a branch ever pointed at.
-  for (const char* k : {"refs/original", "stash", "reflog", "no ref (--all-objects)"})
+  for (const char* k : kSecondaryKinds)
     for (const auto& [id, kind] : sp.secondary)
       if (kind == k) mark({id}, kind);
   return via;

@@ -69,6 +69,11 @@ struct CommitGraph {
 /// before stash before reflog before --all-objects).
 std::vector<std::string> reachable_only_via(const CommitGraph& g, const StartPoints& sp);
 
+/// How strongly a reachable_only_via label says a commit is kept: 0 for "" (a branch, tag,
+/// HEAD or other ref reaches it), then the secondary kinds in the order reachable_only_via
+/// prefers them (refs/original, stash, reflog, --all-objects).
+int reach_rank(const std::string& label);
+
 /// Walks from `starts` through parents; stops at commits in `hidden` (range lower ends) and
 /// at shallow boundaries. Unreadable commits are reported through `fault` and skipped.
 CommitGraph collect_commits(git_repository* repo, const std::vector<git_oid>& starts, const OidSet* hidden,

@@ -683,8 +683,9 @@ namespace {
 /// bytes only while it has children left; the last child replaces its parent on the stack, so
 /// a linear chain holds two objects at a time. Beyond kTreeHeld bytes of held bases (or the
 /// caller's held_bases) a subtree is decoded object by object through the Decoder's cache
-/// instead (bounded memory whatever a crafted pack's fan-out). What is never reached (a delta whose base is
-/// in another pack, a cycle, an undecodable entry and what depends on it) is left to the libgit2 reader.
+/// instead (bounded memory whatever a crafted pack's fan-out). What is never reached (a delta
+/// whose base is in another pack, a cycle, an undecodable entry and what depends on it) is
+/// left to the libgit2 reader.
 class DeltaForest {
  public:
   DeltaForest(PackFile& pf, std::uint64_t max_size, const PackSet::BlobFn& on_blob,
