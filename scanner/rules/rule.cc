@@ -153,6 +153,8 @@ Result<Rule> parse_rule(const toml::table& t, const std::string& origin) {
   if (auto s = str("prefilter", false, r.prefilter); !s) return s.error();
   if (r.name.empty()) r.name = r.id;
   if (r.verify.empty()) r.verify = "none:no verifier for custom rules";
+  // An empty id would make the rule unnameable in reports, ignore lists and `--rule`.
+  if (r.id.empty()) return Error::config(at + ": rule id is empty");
   for (char c : r.id) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                     c == '_' || c == '-';

@@ -58,6 +58,10 @@ TEST_CASE("rule file errors name the problem") {
   r = parse_rules_toml("[[rules]]\nid = \"x\"\n", "f.toml");
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find("missing 'pattern'") != std::string::npos);
+  // Found by fuzz_rules: an empty id parsed, leaving a rule no report or ignore entry can name.
+  r = parse_rules_toml("[[rules]]\nid = \"\"\npattern = \"a\"\n", "f.toml");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message.find("rule id is empty") != std::string::npos);
   r = parse_rules_toml("rules = [\n", "f.toml");
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find("f.toml:") == 0);
