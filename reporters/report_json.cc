@@ -64,7 +64,9 @@ json git_to_json(const GitInfo& g) {
     j["pack_reader"] = {{"packs", g.pack_reader->packs},
                         {"inflate", g.pack_reader->inflate},
                         {"blobs_decoded", g.pack_reader->blobs_decoded},
-                        {"blobs_read_by_libgit2", g.pack_reader->blobs_read_by_libgit2}};
+                        {"blobs_read_by_libgit2", g.pack_reader->blobs_read_by_libgit2},
+                        {"walk_objects_decoded", g.pack_reader->walk_objects_decoded},
+                        {"walk_objects_read_by_libgit2", g.pack_reader->walk_objects_read_by_libgit2}};
   put_opt(j, "commits", g.commits);
   put_opt(j, "staged_paths", g.staged_paths);
   put_opt(j, "blobs", g.blobs);
@@ -437,8 +439,12 @@ GitInfo git_from_json(const json& j) {
   g.shallow_boundary_commits = str_list(j, "shallow_boundary_commits");
   g.unreachable_blobs = opt_num(j, "unreachable_blobs");
   if (const json* p = object_at(j, "pack_reader"))
-    g.pack_reader = PackReaderInfo{num(*p, "packs"), str(*p, "inflate"), num(*p, "blobs_decoded"),
-                                   num(*p, "blobs_read_by_libgit2")};
+    g.pack_reader = PackReaderInfo{num(*p, "packs"),
+                                   str(*p, "inflate"),
+                                   num(*p, "blobs_decoded"),
+                                   num(*p, "blobs_read_by_libgit2"),
+                                   num(*p, "walk_objects_decoded"),
+                                   num(*p, "walk_objects_read_by_libgit2")};
   g.commits = opt_num(j, "commits");
   g.staged_paths = opt_num(j, "staged_paths");
   g.blobs = opt_num(j, "blobs");

@@ -31,6 +31,10 @@ struct PackReaderInfo {
   std::string inflate;              ///< libdeflate | zlib
   std::uint64_t blobs_decoded = 0;  ///< by glpatrol's pack reader
   std::uint64_t blobs_read_by_libgit2 = 0;
+  /// Commits and trees the history walk read from the packs / asked the packs for in vain
+  /// (then read through libgit2: loose, elsewhere, or a shape left to libgit2's parser).
+  std::uint64_t walk_objects_decoded = 0;
+  std::uint64_t walk_objects_read_by_libgit2 = 0;
 };
 
 /// `git.index`: how staged mode read the index.

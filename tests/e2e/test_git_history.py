@@ -252,6 +252,33 @@ def test_commit_message():
         assert none == []
 
 
+def test_commit_messages_and_signatures_same_from_packs_as_loose():
+    """Commits are read from the packs when packed (packed_objects.h) and through libgit2 when
+    loose: messages, author lines, merges and dates must come out the same either way."""
+    with glp.TempDir() as d:
+        r = Repo(os.path.join(d, "r"))
+        t_msg, t_body, t_author, t_file = glp.pat(), glp.pat(), glp.pat(), glp.pat()
+        r.commit("init", {"a.txt": "a\n"})
+        r.git("checkout", "-q", "-b", "side")
+        r.commit(f"side work\n\nkey {t_msg}\n", {"s.txt": f"S={t_file}\n"})
+        r.git("checkout", "-q", "main")
+        r.commit("\n\nleading blank lines\nthen " + t_body + "\n", {"b.txt": "b\n"})
+        r.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+        r.commit("by a bot", {"c.txt": "c\n"}, author=f"bot {t_author}")
+        p_loose, loose = scan(r.path, rc=1)
+        r.git("gc", "-q", "--prune=now")
+        assert not os.path.exists(r.loose_path(r.sha("HEAD"))), "commits should be packed now"
+        p_packed, packed = scan(r.path, rc=1)
+
+        def key(f):
+            return json.dumps({k: v for k, v in f.items()}, sort_keys=True)
+        assert sorted(map(key, packed)) == sorted(map(key, loose))
+        kinds = sorted(f["location_kind"] for f in packed)
+        assert kinds == ["blob", "commit-header", "commit-message", "commit-message"], kinds
+        assert p_packed.doc["scan"]["git"]["messages_scanned"] == p_loose.doc["scan"]["git"]["messages_scanned"] == 5
+        assert p_packed.doc["scan"]["stats"] == p_loose.doc["scan"]["stats"]
+
+
 def test_reflog_only_and_detached_head():
     with glp.TempDir() as d:
         r = Repo(os.path.join(d, "r"))
@@ -474,6 +501,7 @@ if __name__ == "__main__":
         test_delta_compressed_big_file,
         test_binary_file_and_gitattributes_ignored,
         test_commit_message,
+        test_commit_messages_and_signatures_same_from_packs_as_loose,
         test_token_kept_across_edits_is_one_finding,
         test_reflog_only_and_detached_head,
         test_all_objects_finds_dangling,

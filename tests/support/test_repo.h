@@ -5,6 +5,8 @@
 #include <git2.h>
 #include <stdlib.h>
 
+#include <cstdlib>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -82,6 +84,23 @@ class TestRepo {
     REQUIRE(git_commit_create(&out, repo_.get(), nullptr, sig, sig, nullptr, msg.c_str(), t, ps.size(),
                               ps.data()) == 0);
     return out;
+  }
+  /// `data` stored as an object of `type` as it is (libgit2 does not check the content).
+  git_oid raw(const std::string& data, git_object_t type) {
+    git_odb* raw = nullptr;
+    REQUIRE(git_repository_odb(&raw, repo_.get()) == 0);
+    OdbPtr odb(raw);
+    git_oid id;
+    REQUIRE(git_odb_write(&id, odb.get(), data.data(), data.size(), type) == 0);
+    return id;
+  }
+  /// Every object of the repository (no ref needs to reach them) packed, the loose copies
+  /// removed, so readers of the packs see them (runs `git`, which the tests may use).
+  void pack_all() const {
+    const std::string git = "git -C '" + dir_ + "' ";
+    const std::string cmd = git + "cat-file --batch-all-objects --batch-check='%(objectname)' | " + git +
+                            "pack-objects -q .git/objects/pack/pack >/dev/null && " + git + "prune-packed";
+    REQUIRE(std::system(cmd.c_str()) == 0);
   }
   void set_ref(const std::string& name, const git_oid& id) {
     git_reference* ref = nullptr;

@@ -8,6 +8,7 @@
 #include "sources/git/git_repo.h"
 #include "sources/git/git_walk.h"
 #include "sources/git/history.h"
+#include "sources/git/packed_objects.h"
 #include "support/test_repo.h"
 
 using namespace glpatrol;
@@ -91,31 +92,13 @@ std::string raw_entry(const std::string& mode, const std::string& name, const gi
   return mode + " " + name + std::string(1, '\0') + std::string(reinterpret_cast<const char*>(id.id), 20);
 }
 
-git_oid write_raw(git_repository* repo, const std::string& data, git_object_t type) {
-  git_odb* raw = nullptr;
-  REQUIRE(git_repository_odb(&raw, repo) == 0);
-  OdbPtr odb(raw);
-  git_oid id;
-  REQUIRE(git_odb_write(&id, odb.get(), data.data(), data.size(), type) == 0);
-  return id;
-}
-
 /// `data` written as a tree, read back by libgit2 (returned) and by parse_tree (into `out`).
-TreePtr both_parses(git_repository* repo, const std::string& data, std::vector<RawTreeEntry>& out) {
-  const git_oid id = write_raw(repo, data, GIT_OBJECT_TREE);
+TreePtr both_parses(TestRepo& repo, const std::string& data, std::vector<RawTreeEntry>& out) {
+  const git_oid id = repo.raw(data, GIT_OBJECT_TREE);
   git_tree* raw = nullptr;
-  REQUIRE(git_tree_lookup(&raw, repo, &id) == 0);
+  REQUIRE(git_tree_lookup(&raw, repo.get(), &id) == 0);
   REQUIRE(parse_tree(data, out));
   return TreePtr(raw);
-}
-
-/// Every object of the repository (no ref reaches them) packed, the loose copies removed:
-/// the history walk reads trees from packs.
-void pack_all(const TestRepo& r) {
-  const std::string git = "git -C '" + r.dir() + "' ";
-  const std::string cmd = git + "cat-file --batch-all-objects --batch-check='%(objectname)' | " + git +
-                          "pack-objects -q .git/objects/pack/pack >/dev/null && " + git + "prune-packed";
-  REQUIRE(std::system(cmd.c_str()) == 0);
 }
 
 }  // namespace
@@ -158,7 +141,7 @@ TEST_CASE("parse_tree agrees with libgit2 on modes, types and name lookup") {
   for (const char* mode : modes) {
     std::vector<RawTreeEntry> out;
     const std::string data = raw_entry(mode, "x", blob);
-    const TreePtr t = both_parses(r.get(), data, out);
+    const TreePtr t = both_parses(r, data, out);
     REQUIRE(out.size() == 1);
     const git_tree_entry* e = git_tree_entry_byindex(t.get(), 0);
     CHECK_MESSAGE(out[0].attr == git_tree_entry_filemode_raw(e), mode);
@@ -171,7 +154,7 @@ TEST_CASE("parse_tree agrees with libgit2 on modes, types and name lookup") {
   for (std::size_t i = 0; i < names.size(); ++i)
     data += raw_entry(i % 2 ? "100755" : "100644", names[i], blob);
   std::vector<RawTreeEntry> out;
-  const TreePtr t = both_parses(r.get(), data, out);
+  const TreePtr t = both_parses(r, data, out);
   git_tree* raw = t.get();
   for (const char* probe : {"a", "b", "c", "ab", "abc", "aa", "B", "d", "abcd", "0", "~"}) {
     const git_tree_entry* theirs = git_tree_entry_byname(raw, probe);
@@ -194,12 +177,11 @@ TEST_CASE("tree diff from the packs gives what libgit2 gives, and hostile trees 
   std::memset(missing.id, 0x42, sizeof missing.id);
   // A tree entry naming a blob, one naming nothing, a truncated tree and the mode of an
   // entry changed (new content even with the same id).
-  const git_oid hostile = write_raw(r.get(),
-                                    raw_entry("40000", "blob-as-dir", b1) +
-                                        raw_entry("40000", "nowhere", missing) + raw_entry("100755", "a", b1),
-                                    GIT_OBJECT_TREE);
-  const git_oid truncated = write_raw(r.get(), "100644 cut", GIT_OBJECT_TREE);
-  pack_all(r);
+  const git_oid hostile = r.raw(raw_entry("40000", "blob-as-dir", b1) +
+                                    raw_entry("40000", "nowhere", missing) + raw_entry("100755", "a", b1),
+                                GIT_OBJECT_TREE);
+  const git_oid truncated = r.raw("100644 cut", GIT_OBJECT_TREE);
+  r.pack_all();
 
   struct Run {
     std::set<std::string> paths;
@@ -211,7 +193,9 @@ TEST_CASE("tree diff from the packs gives what libgit2 gives, and hostile trees 
     TreeDiffer d(r.get(), [&](const git_oid& id, const std::string& reason, const std::string&) {
       out.faults.push_back(oid_hex(id).substr(0, 7) + ":" + reason);
     });
-    if (packs) d.use_packs(r.dir() + "/.git/objects");
+    auto packed = packs ? PackedObjects::open(r.dir() + "/.git/objects", 1u << 20) : nullptr;
+    if (packs) REQUIRE(packed != nullptr);
+    d.use_packs(packed.get());
     d.introduced(tree, parents, [&](const std::string& path, const git_oid& blob, git_filemode_t mode) {
       out.paths.insert(path + "=" + oid_hex(blob).substr(0, 7) + ":" + std::to_string(mode));
     });

@@ -9,6 +9,7 @@
 #include "common/time.h"
 #include "sources/git/history.h"
 #include "sources/git/messages.h"
+#include "sources/git/pack_reader.h"
 #include "state/content_cache.h"
 
 namespace glpatrol::git {
@@ -120,6 +121,10 @@ bool PlaceIndex::add_place(std::uint32_t blob, Place place) {
 
 namespace {
 
+/// The largest commit or tree read from the packs (a larger one, if any, is read through
+/// libgit2).
+constexpr std::uint64_t kMaxPackedObject = 256u << 20;
+
 /// One run of history or range mode over one repository.
 class HistoryScan {
  public:
@@ -164,7 +169,14 @@ class HistoryScan {
       ctx_.progress.set_phase("commits");
       resumed_ = resume_ != nullptr && resume_->base != nullptr && !range_mode && resume(sp);
       if (!resumed_) {
-        graph_ = collect_commits(repo_, sp.commits, nullptr, r_.shallow, fault_);
+        // Commits and trees are read from the packs (packed_objects.h) rather than through
+        // libgit2 one object at a time; libgit2 stays the reader of everything the packs do
+        // not give. (A resumed walk reads a few objects: not worth parsing every pack index.)
+        if (opts_.pack_reader) {
+          packed_ = PackedObjects::open(r_.common_dir + "objects", kMaxPackedObject);
+          differ_.use_packs(packed_.get());
+        }
+        graph_ = collect_commits(repo_, sp.commits, nullptr, r_.shallow, fault_, packed_.get());
         only_via_ = reachable_only_via(graph_, sp);
       }
       info_.refs = sp.refs;
@@ -180,10 +192,6 @@ class HistoryScan {
     if (resume_ != nullptr && !range_mode) record_shape(sp);
 
     if (auto s = reader_.start(ctx_.jobs()); !s) return s;
-    // Trees are read from the packs (pack_reader.h) rather than through libgit2 one object at
-    // a time; libgit2 stays the fallback for everything the packs do not give. (A resumed walk
-    // reads a few trees: not worth parsing every pack index for.)
-    if (opts_.pack_reader && !resumed_) differ_.use_packs(r_.common_dir + "objects");
     sharded_ = opts_.shard_by_path && ctx_.shard().active();
     // History mode decodes every packed blob in pack order on all workers while this thread
     // walks commits and trees; blobs the packs did not cover go to the libgit2 reader.
@@ -198,6 +206,7 @@ class HistoryScan {
     }
     bulk_ = pack.has_value();
     MessageScanner messages(repo_, *step_, opts_);
+    messages.use_packs(packed_.get());
     names_.emplace(*step_, opts_, ctx_);
     ctx_.progress.begin_phase("walk", "commits", graph_.order.size());
     walk_graph(messages);
@@ -240,6 +249,15 @@ class HistoryScan {
     info_.blob_places = places_.place_count();
     if (differ_.gitlinks() != 0) info_.submodule_entries_not_scanned = differ_.gitlinks();
     if (opts_.scan_messages) info_.messages_scanned = messages.scanned();
+    if (packed_) {
+      if (!info_.pack_reader) {  // no bulk blob pass (sharded, or blobs stored by --state-dir)
+        info_.pack_reader.emplace();
+        info_.pack_reader->packs = packed_->pack_count();
+        info_.pack_reader->inflate = inflate_backend();
+      }
+      info_.pack_reader->walk_objects_decoded = packed_->hits();
+      info_.pack_reader->walk_objects_read_by_libgit2 = packed_->misses();
+    }
     if (info_.range) {
       info_.range->commits = walked_;
       info_.range->blobs = places_.blobs().size();
@@ -543,6 +561,7 @@ class HistoryScan {
   ScanContext& ctx_;
   GitInfo& info_;
   ObjectFaultFn fault_;
+  std::unique_ptr<PackedObjects> packed_;  ///< declared before its users below
   TreeDiffer differ_;
   BlobReader reader_;
   std::optional<ScanStep> step_;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -10,14 +11,11 @@
 #include <queue>
 #include <tuple>
 
-#include "sources/git/pack_reader.h"
+#include "sources/git/packed_objects.h"
 
 namespace glpatrol::git {
 
 namespace {
-
-/// The largest tree read from the packs (a larger one, if any, is read through libgit2).
-constexpr std::uint64_t kMaxPackTree = 256u << 20;
 
 std::string reason_for(int rc) { return rc == GIT_ENOTFOUND ? "missing-object" : "corrupt-object"; }
 
@@ -282,36 +280,45 @@ std::vector<git_oid> add_all_objects(git_repository* repo, StartPoints& sp, cons
 }
 
 CommitGraph collect_commits(git_repository* repo, const std::vector<git_oid>& starts, const OidSet* hidden,
-                            const OidSet& shallow, const ObjectFaultFn& fault) {
+                            const OidSet& shallow, const ObjectFaultFn& fault, PackedObjects* packed) {
   CommitGraph g;
   git_odb* odb_raw = nullptr;
   if (git_repository_odb(&odb_raw, repo) != 0) return g;
   OdbPtr odb(odb_raw);
   OidSet failed;
+  PackedObjects::Commit packed_commit;
+  std::vector<git_oid> parents;
   std::vector<git_oid> stack(starts.rbegin(), starts.rend());
   while (!stack.empty()) {
     const git_oid id = stack.back();
     stack.pop_back();
     if (g.index.count(id) != 0 || failed.count(id) != 0) continue;
     if (hidden != nullptr && hidden->count(id) != 0) continue;
-    git_commit* raw = nullptr;
-    const int rc = git_commit_lookup(&raw, repo, &id);
-    if (rc != 0) {
-      failed.insert(id);
-      fault(id, reason_for(rc), "commit: " + last_git_error_text());
-      continue;
-    }
-    CommitPtr c(raw);
     CommitNode n;
     n.id = id;
-    n.tree = *git_commit_tree_id(raw);
-    n.time = static_cast<std::int64_t>(git_commit_time(raw));
+    if (packed != nullptr && packed->read_commit(id, packed_commit)) {
+      n.tree = packed_commit.fields.tree;
+      n.time = static_cast<std::int64_t>(packed_commit.committer->when.time);
+      parents.assign(packed_commit.fields.parents.begin(), packed_commit.fields.parents.end());
+    } else {
+      git_commit* raw = nullptr;
+      const int rc = git_commit_lookup(&raw, repo, &id);
+      if (rc != 0) {
+        failed.insert(id);
+        fault(id, reason_for(rc), "commit: " + last_git_error_text());
+        continue;
+      }
+      CommitPtr c(raw);
+      n.tree = *git_commit_tree_id(raw);
+      n.time = static_cast<std::int64_t>(git_commit_time(raw));
+      parents.clear();
+      for (unsigned i = 0; i < git_commit_parentcount(raw); ++i)
+        parents.push_back(*git_commit_parent_id(raw, i));
+    }
     if (shallow.count(id) != 0) {
       n.shallow_boundary = true;  // grafted: its parents are absent by design
     } else {
-      const unsigned np = git_commit_parentcount(raw);
-      for (unsigned i = 0; i < np; ++i) {
-        const git_oid pid = *git_commit_parent_id(raw, i);
+      for (const git_oid& pid : parents) {
         if (git_odb_exists(odb.get(), &pid) == 0) {
           n.missing_parent = true;
           if (failed.insert(pid).second) fault(pid, "missing-object", "parent of commit " + oid_hex(id));
@@ -490,28 +497,16 @@ const RawTreeEntry* tree_entry_byname(const std::vector<RawTreeEntry>& entries, 
 TreeDiffer::TreeDiffer(git_repository* repo, ObjectFaultFn fault) : repo_(repo), fault_(std::move(fault)) {}
 TreeDiffer::~TreeDiffer() = default;
 
-void TreeDiffer::use_packs(const std::string& objects_dir) {
-  pack_objects_.reset();
-  packs_ = std::make_unique<PackSet>(PackSet::open(objects_dir));
-  if (packs_->pack_count() == 0) {
-    packs_.reset();
-    return;
-  }
-  pack_objects_ = std::make_unique<PackObjects>(*packs_, kMaxPackTree);
-}
+void TreeDiffer::use_packs(PackedObjects* packed) { packed_ = packed; }
 
 TreeDiffer::TreeRef TreeDiffer::load(const git_oid& id) {
   constexpr std::size_t kCacheGeneration = 4u << 20;  // the parents just walked, and more
   if (auto it = cache_.find(id); it != cache_.end()) return it->second;
   if (auto it = cache_old_.find(id); it != cache_old_.end()) return it->second;
-  git_object_t type = GIT_OBJECT_INVALID;
-  std::string_view data;
-  if (pack_objects_ && pack_objects_->read(id, type, data) && type == GIT_OBJECT_TREE) {
-    git_oid hashed;
-    if (git_odb_hash(&hashed, data.data(), data.size(), GIT_OBJECT_TREE) == 0 &&
-        git_oid_equal(&hashed, &id)) {
+  if (packed_ != nullptr) {
+    if (const auto data = packed_->read(id, GIT_OBJECT_TREE)) {
       auto t = std::make_shared<Tree>();
-      t->bytes.assign(data);  // entries view these bytes: parsed only once they are in place
+      t->bytes.assign(*data);  // entries view these bytes: parsed only once they are in place
       if (parse_tree(t->bytes, t->entries)) {
         ++from_packs_;
         const std::size_t cost = t->bytes.size() + t->entries.size() * sizeof(RawTreeEntry) + 128;

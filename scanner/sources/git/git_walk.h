@@ -13,6 +13,8 @@
 
 namespace glpatrol::git {
 
+class PackedObjects;
+
 /// An object that could not be read: id, stable reason word, detail.
 using ObjectFaultFn =
     std::function<void(const git_oid& id, const std::string& reason, const std::string& detail)>;
@@ -76,8 +78,10 @@ int reach_rank(const std::string& label);
 
 /// Walks from `starts` through parents; stops at commits in `hidden` (range lower ends) and
 /// at shallow boundaries. Unreadable commits are reported through `fault` and skipped.
+/// Commits are read from `packed` when it gives them, else through libgit2 (same result).
 CommitGraph collect_commits(git_repository* repo, const std::vector<git_oid>& starts, const OidSet* hidden,
-                            const OidSet& shallow, const ObjectFaultFn& fault);
+                            const OidSet& shallow, const ObjectFaultFn& fault,
+                            PackedObjects* packed = nullptr);
 
 /// All ancestors of `tips` (inclusive), stopping at shallow boundaries and missing objects.
 OidSet ancestors(git_repository* repo, const std::vector<git_oid>& tips, const OidSet& shallow);
@@ -115,9 +119,6 @@ git_filemode_t tree_entry_filemode(std::uint16_t attr);
 /// prefix), so unsorted or duplicate-name trees give the same answers; nullptr when absent.
 const RawTreeEntry* tree_entry_byname(const std::vector<RawTreeEntry>& entries, std::string_view name);
 
-class PackSet;
-class PackObjects;
-
 /// Finds the blobs a tree introduces relative to its parents' trees: every entry whose id or
 /// mode differs from the entry at the same path in every parent (a changed type or mode is new
 /// content, never "inherited"). Subtrees equal (by id and mode) to the same subtree of any
@@ -137,9 +138,9 @@ class TreeDiffer {
   ~TreeDiffer();
   TreeDiffer(const TreeDiffer&) = delete;
   TreeDiffer& operator=(const TreeDiffer&) = delete;
-  /// Reads trees from the packs of `objects_dir` (".../objects") first. Opening parses the
-  /// pack indexes, so only the history walk, which reads many trees, asks for it.
-  void use_packs(const std::string& objects_dir);
+  /// Reads trees from `packed` first (the caller owns it; nullptr: libgit2 only). Opening
+  /// it parses the pack indexes, so only the history walk, which reads many trees, asks.
+  void use_packs(PackedObjects* packed);
   void introduced(const git_oid& tree, const std::vector<git_oid>& parent_trees, const EmitFn& emit);
   /// Every blob of a tree, with paths.
   void all_blobs(const git_oid& tree, const EmitFn& emit) { introduced(tree, {}, emit); }
@@ -177,8 +178,7 @@ class TreeDiffer {
   OdbPtr odb_;
   OidSet gitlink_seen_;
   std::uint64_t gitlinks_ = 0;
-  std::unique_ptr<PackSet> packs_;
-  std::unique_ptr<PackObjects> pack_objects_;
+  PackedObjects* packed_ = nullptr;
   std::unordered_map<git_oid, TreeRef, OidHash, OidEq> cache_, cache_old_;
   std::size_t cache_bytes_ = 0;
   int last_rc_ = 0;

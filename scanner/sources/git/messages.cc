@@ -21,7 +21,8 @@ void MessageScanner::emit(const ContentMatches& m, const Provenance& where) {
   for (auto& f : out) step_.sink().add(std::move(f));
 }
 
-void MessageScanner::signatures(std::initializer_list<const git_signature*> sigs, const Provenance& where) {
+void MessageScanner::signatures(std::initializer_list<const git_signature*> sigs,
+                                const std::function<const Provenance&()>& where_of) {
   std::string text;
   for (const git_signature* sig : sigs) {
     if (sig == nullptr) continue;
@@ -31,6 +32,7 @@ void MessageScanner::signatures(std::initializer_list<const git_signature*> sigs
   }
   auto found = step_.match(text);
   if (!found || !*found) return;
+  const Provenance& where = where_of();
   Provenance p = where;
   p.kind = SourceKind::CommitHeader;
   p.path = place_path(opts_, pseudo_path(SourceKind::CommitHeader, where.commit ? where.commit->sha : ""));
@@ -38,31 +40,50 @@ void MessageScanner::signatures(std::initializer_list<const git_signature*> sigs
 }
 
 void MessageScanner::commit(const git_oid& id) {
+  if (packed_ != nullptr) {
+    if (!packed_commit_) packed_commit_ = std::make_unique<PackedObjects::Commit>();
+    if (packed_->read_commit(id, *packed_commit_)) {
+      const auto& c = *packed_commit_;
+      commit_text(id, c.fields.message_raw, c.author.get(), c.committer.get(), c.fields.parents.size() > 1);
+      return;
+    }
+  }
   git_commit* raw = nullptr;
   if (git_commit_lookup(&raw, repo_, &id) != 0) return;  // the walk reported it
   CommitPtr c(raw);
   const char* msg = git_commit_message_raw(raw);
   if (msg == nullptr) return;
+  commit_text(id, msg, git_commit_author(raw), git_commit_committer(raw), git_commit_parentcount(raw) > 1);
+}
+
+void MessageScanner::commit_text(const git_oid& id, std::string_view message_raw, const git_signature* author,
+                                 const git_signature* committer, bool merge) {
   ++scanned_;
   Provenance where;
   where.kind = SourceKind::CommitMessage;
   where.repository = opts_.repository_label;
   auto info = [&] {
-    where.commit = signature_info(id, git_commit_author(raw), git_commit_message(raw));
-    if (git_commit_parentcount(raw) > 1) where.commit->merge_sha = where.commit->sha;
+    // git_commit_message(): the raw message without its leading newlines.
+    std::string_view m = message_raw;
+    while (!m.empty() && m.front() == '\n') m.remove_prefix(1);
+    where.commit = signature_info(id, author, std::string(m).c_str());
+    if (merge) where.commit->merge_sha = where.commit->sha;
   };
-  auto found = step_.match(msg);
+  auto found = step_.match(message_raw);
   if (found && *found) {
     info();
     where.path = place_path(opts_, pseudo_path(SourceKind::CommitMessage, where.commit->sha));
     attach_source(opts_, where, {});
     emit(**found, where);
   }
-  if (!where.commit) {
-    info();
-    attach_source(opts_, where, {});
-  }
-  signatures({git_commit_author(raw), git_commit_committer(raw)}, where);
+  // The provenance is built only for text that matched (most commits have no finding).
+  signatures({author, committer}, [&]() -> const Provenance& {
+    if (!where.commit) {
+      info();
+      attach_source(opts_, where, {});
+    }
+    return where;
+  });
 }
 
 void MessageScanner::tag(const git_oid& id, const std::string& ref_name) {
@@ -80,7 +101,7 @@ void MessageScanner::tag(const git_oid& id, const std::string& ref_name) {
   attach_source(opts_, where, {});
   auto found = step_.match(msg);
   if (found && *found) emit(**found, where);
-  signatures({git_tag_tagger(raw)}, where);
+  signatures({git_tag_tagger(raw)}, [&]() -> const Provenance& { return where; });
 }
 
 void PathNames::add(const std::string& path, std::uint32_t tag) {

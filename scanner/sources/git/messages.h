@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sources/git/git_types.h"
+#include "sources/git/packed_objects.h"
 
 namespace glpatrol::git {
 
@@ -24,6 +25,8 @@ class MessageScanner {
   MessageScanner(git_repository* repo, ScanStep& step, const GitScanOptions& opts)
       : repo_(repo), step_(step), opts_(opts) {}
 
+  /// Reads commits from `packed` first (the caller owns it; nullptr: libgit2 only).
+  void use_packs(PackedObjects* packed) { packed_ = packed; }
   /// The message of commit `id` (whole, raw bytes) and its author and committer lines.
   /// Findings go to the step's sink.
   void commit(const git_oid& id);
@@ -34,11 +37,18 @@ class MessageScanner {
 
  private:
   void emit(const ContentMatches& m, const Provenance& where);
-  /// "name <email>" of each signature, one per line; CommitHeader findings.
-  void signatures(std::initializer_list<const git_signature*> sigs, const Provenance& where);
+  /// "name <email>" of each signature, one per line; CommitHeader findings at `where_of()`
+  /// (called only when a signature matched).
+  void signatures(std::initializer_list<const git_signature*> sigs,
+                  const std::function<const Provenance&()>& where_of);
+  /// commit() for a message and signatures however they were read.
+  void commit_text(const git_oid& id, std::string_view message_raw, const git_signature* author,
+                   const git_signature* committer, bool merge);
   git_repository* repo_;
   ScanStep& step_;
   const GitScanOptions& opts_;
+  PackedObjects* packed_ = nullptr;
+  std::unique_ptr<PackedObjects::Commit> packed_commit_;  ///< reused between commits
   std::uint64_t scanned_ = 0;
 };
 
