@@ -194,6 +194,18 @@ def test_G26_malformed_commit_headers():
         p, doc = scan(f"{d}/r")
         assert p.returncode in (1, 3), (p.returncode, p.err[:300])
         hu.assert_no_token({"out": p.stdout, "err": p.stderr}, [tok])
+        # Packed, the same commits are read by glpatrol's own commit parser where it accepts
+        # them and by libgit2 otherwise: the findings and the faults must not change.
+        git(f"{d}/r", "repack", "-a", "-d", "-q")
+        git(f"{d}/r", "prune-packed")
+        p2, doc2 = scan(f"{d}/r")
+        assert p2.returncode == p.returncode, (p.returncode, p2.returncode, p2.err[:300])
+        assert sorted(json.dumps(f, sort_keys=True) for f in doc2["findings"]) == \
+            sorted(json.dumps(f, sort_keys=True) for f in doc["findings"])
+        assert doc2["scan"]["stats"] == doc["scan"]["stats"]
+        assert doc2["scan"]["skipped"] == doc["scan"]["skipped"]
+        assert doc2["scan"]["complete"] == doc["scan"]["complete"]
+        assert doc2["scan"]["git"]["pack_reader"]["walk_objects_decoded"] > 0
 
 
 if __name__ == "__main__":

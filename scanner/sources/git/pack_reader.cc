@@ -33,6 +33,8 @@ std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
 
+std::uint64_t be64(const unsigned char* p) { return (std::uint64_t{be32(p)} << 32) | be32(p + 4); }
+
 /// A read-only private mapping of a whole file.
 class Mapping {
  public:
@@ -293,9 +295,14 @@ class PackFile {
     const unsigned char* x = idx_.data();
     const std::uint32_t lo0 = id[0] == 0 ? 0 : be32(x + 8 + (id[0] - 1) * 4);
     std::uint32_t lo = lo0, hi = be32(x + 8 + id[0] * 4);
+    // Ids compared by their first 8 bytes as one big-endian number (the order memcmp gives),
+    // the rest only on a tie: the walk looks up every commit and tree it reads here.
+    const std::uint64_t key = be64(id);
     while (lo < hi) {
       const std::uint32_t mid = lo + (hi - lo) / 2;
-      const int c = std::memcmp(oid_at(mid), id, 20);
+      const unsigned char* at = oid_at(mid);
+      const std::uint64_t k = be64(at);
+      const int c = k != key ? (k < key ? -1 : 1) : std::memcmp(at + 8, id + 8, 12);
       if (c == 0) return pos_to_entry[mid];
       if (c < 0)
         lo = mid + 1;
