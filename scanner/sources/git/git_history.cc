@@ -202,7 +202,7 @@ class HistoryScan {
     const bool stored_blobs = opts_.contents != nullptr && opts_.contents->stored() != 0;
     if (!range_mode && opts_.pack_reader && !sharded_ && !stored_blobs) {
       pack.emplace(r_, ctx_, opts_, reader_);
-      if (auto s = pack->start(); !s) return s;
+      if (auto s = pack->start(packed_ ? &packed_->packs() : nullptr); !s) return s;
     }
     bulk_ = pack.has_value();
     MessageScanner messages(repo_, *step_, opts_);

@@ -4,7 +4,7 @@
 
 namespace glpatrol::git {
 
-Status PackPass::start() {
+Status PackPass::start(PackSet* shared) {
   const unsigned workers = std::max(1u, ctx_.jobs());
   for (unsigned i = 0; i < workers; ++i) {
     auto step = ctx_.make_step();
@@ -13,10 +13,15 @@ Status PackPass::start() {
     steps_.push_back(std::move(*step));
     covered_.emplace_back();
   }
-  packs_ = PackSet::open(repo_.common_dir + "objects");
+  if (shared != nullptr) {
+    packs_ = shared;
+  } else {
+    own_packs_ = PackSet::open(repo_.common_dir + "objects");
+    packs_ = &own_packs_;
+  }
   const std::uint64_t cap = blob_cap(opts_);
   thread_ = std::thread([this, cap] {
-    packs_.for_each_blob(
+    packs_->for_each_blob(
         static_cast<unsigned>(steps_.size()), cap,
         [this](unsigned w, const git_oid& id, std::string_view data) {
           auto found = steps_[w].match(data, oid_hex(id));
@@ -58,7 +63,7 @@ void PackPass::finish(const PlaceIndex& places, GitInfo& info) {
     reader_.push(id);
   }
   PackReaderInfo pr;
-  pr.packs = packs_.pack_count();
+  pr.packs = packs_->pack_count();
   pr.inflate = inflate_backend();
   pr.blobs_decoded = decoded;
   pr.blobs_read_by_libgit2 = fallback;

@@ -146,7 +146,9 @@ class PackPass {
   PackPass(const Repo& r, ScanContext& ctx, const GitScanOptions& opts, BlobReader& reader)
       : repo_(r), ctx_(ctx), opts_(opts), reader_(reader) {}
   ~PackPass() { join(); }
-  Status start();
+  /// Starts decoding on `shared` (the walk's packs, which must outlive this pass: one parsed
+  /// index per pack for the whole scan) or, when null, on packs it opens itself.
+  Status start(PackSet* shared = nullptr);
   /// Waits for the decoders, counts what they covered, and sends every other reachable blob
   /// of `places` to the BlobReader. Fills info.pack_reader.
   void finish(const PlaceIndex& places, GitInfo& info);
@@ -159,7 +161,8 @@ class PackPass {
   ScanContext& ctx_;
   const GitScanOptions& opts_;
   BlobReader& reader_;
-  PackSet packs_;
+  PackSet own_packs_;
+  PackSet* packs_ = nullptr;  ///< shared or &own_packs_
   std::vector<ScanStep> steps_;
   std::vector<std::vector<std::pair<git_oid, std::uint64_t>>> covered_;
   std::mutex mu_;

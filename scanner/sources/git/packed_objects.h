@@ -81,6 +81,10 @@ class PackedObjects {
   /// parse_commit() accepts, or a signature does not parse: the caller asks libgit2.
   bool read_commit(const git_oid& id, Commit& out);
   std::size_t pack_count() const;
+  /// The parsed packs, for the blob pass to decode from as well (one index table per pack
+  /// for the whole scan). PackSet's decoders may run on other threads at the same time:
+  /// the entries are read-only after parsing and each reader has its own decoder.
+  PackSet& packs() { return *packs_; }
   /// Objects given / asked for and not given (for the JSON report and benchmarks).
   std::uint64_t hits() const { return hits_; }
   std::uint64_t misses() const { return misses_; }
