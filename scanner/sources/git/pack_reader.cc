@@ -661,10 +661,8 @@ bool PackObjects::read(const git_oid& id, git_object_t& type, std::string_view& 
     if (!got) break;
     type = static_cast<git_object_t>(e.type);  // pack type numbers are git_object_t's
     data = *got;
-    ++hits_;
     return true;
   }
-  ++misses_;
   return false;
 }
 

@@ -82,13 +82,10 @@ class PackObjects {
   /// The object `id` decoded: its type and bytes (valid until the next call). False when no
   /// pack of the set holds it or it cannot be decoded here.
   bool read(const git_oid& id, git_object_t& type, std::string_view& data);
-  std::uint64_t hits() const { return hits_; }
-  std::uint64_t misses() const { return misses_; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::uint64_t hits_ = 0, misses_ = 0;
 };
 
 /// "libdeflate" or "zlib": what inflates pack entries in this process.
