@@ -15,6 +15,9 @@
 //     read) returns exactly the matches of the whole-blob scan.
 //  4. Invariants for every match: in bounds, secret == the bytes at the span, sorted and
 //     non-overlapping, and the redacted form never contains the token.
+//  5. Hint gate: HintGate::find_runs on every instruction set the CPU has equals the
+//     byte-by-byte runs, and the scan's hint hits are exactly the literal occurrences
+//     (decode::find_hint_hits) that lie inside one of those runs.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -23,7 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "decode/text.h"
 #include "fuzz/fuzz_common.h"
+#include "matcher/hint_gate.h"
 #include "matcher/matcher.h"
 #include "findings/finding.h"
 #include "rules/rule.h"
@@ -123,6 +128,39 @@ struct Plant {
   std::size_t at = 0;  // final offset of text in the buffer
 };
 
+/// Oracle 5 (after m.scan(buf)): the gate's runs and the hint hits.
+void check_hint_gate(const Env& e, const Matcher& m, const std::string& buf) {
+  const HintGate& gate = e.db->hint_gate();
+  if (!gate.enabled()) return;
+  std::vector<HintGate::Run> want;
+  gate.find_runs_bytewise(buf, want);
+  for (auto isa : {HintGate::Isa::Portable, HintGate::Isa::Avx2, HintGate::Isa::Avx512}) {
+    HintGate g = gate;
+    if (!g.force_isa(isa)) continue;
+    std::vector<HintGate::Run> got;
+    g.find_runs(buf, got);
+    GLP_FUZZ_CHECK(got.size() == want.size(), "hint gate (isa %d): %zu runs, byte by byte %zu",
+                   static_cast<int>(isa), got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i)
+      GLP_FUZZ_CHECK(got[i].begin == want[i].begin && got[i].end == want[i].end,
+                     "hint gate (isa %d): run %zu is [%zu,%zu), byte by byte [%zu,%zu)", static_cast<int>(isa),
+                     i, got[i].begin, got[i].end, want[i].begin, want[i].end);
+  }
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> expected, found;
+  for (const auto& h : decode::find_hint_hits(buf, e.db->hints())) {
+    const std::size_t len = e.db->hints()[h.hint].literal.size();
+    const auto it = std::upper_bound(want.begin(), want.end(), h.end - 1,
+                                     [](std::uint64_t at, const HintGate::Run& r) { return at < r.begin; });
+    if (it != want.begin() && std::prev(it)->begin + len <= h.end && h.end <= std::prev(it)->end)
+      expected.emplace_back(h.hint, h.end);
+  }
+  for (const auto& h : m.hint_hits()) found.emplace_back(h.hint, h.end);
+  std::sort(expected.begin(), expected.end());
+  std::sort(found.begin(), found.end());
+  GLP_FUZZ_CHECK(found == expected, "hint hits: %zu found, %zu literal occurrences inside runs", found.size(),
+                 expected.size());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -214,6 +252,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<LocatedMatch> out;
   if (auto s = m.scan(buf, out); !s) fuzz::fail("scan failed: %s", s.error().message.c_str());
   check_invariants(e, buf, out, "scan");
+  check_hint_gate(e, m, buf);
 
   // Oracle 2: every match of each example alone is found at its shifted offset, exactly once.
   for (const auto& p : plants) {

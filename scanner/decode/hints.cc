@@ -137,7 +137,7 @@ std::vector<Hint> hint_literals(const std::vector<std::string>& token_prefixes, 
     // a percent form (_gitlab_session%3D, custom prefixes with + / = @ :).
     // JSON/JS: each non-alphanumeric character as \u00XX (serializers that escape use either
     // case), the whole prefix as \u00xx (obfuscated scripts), and '/' as "\/" (PHP).
-    // Fewer, likelier forms: every literal slows the main Hyperscan pass (bench/decode_bench.md).
+    // Fewer, likelier forms: every literal slows the hint pass (bench/decode_bench.md).
     if (!opts.escapes) continue;
     const auto tail = static_cast<std::uint32_t>(opts.min_body);
     const auto reserved = [](unsigned char c) { return !is_unreserved(c); };

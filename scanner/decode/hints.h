@@ -1,7 +1,7 @@
 #pragma once
-// Hint literals: the encoded forms of token prefixes. The main Hyperscan pass searches for
-// them alongside the rules, so that encoded content is decoded only where an encoded prefix
-// actually occurs (decode.h explains the design).
+// Hint literals: the encoded forms of token prefixes. The matcher searches for them (in their
+// own Hyperscan database, inside the runs matcher/hint_gate.h finds), so that encoded content
+// is decoded only where an encoded prefix actually occurs (decode.h explains the design).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -41,8 +41,9 @@ struct HintOptions {
   /// Shortest token body after any prefix (20 for every GitLab token kind); sets min_tail.
   std::size_t min_body = 20;
   /// Base64-of-base64 forms (9 per prefix). The costliest family: the 135 of the 15 built-in
-  /// prefixes alone take the main pass off Hyperscan's small-literal-set fast path (-47% on
-  /// source text, -74% on binary; bench/decode_bench.md). Double encoding is mostly a
+  /// prefixes alone, in one database with the rules, took that pass off Hyperscan's
+  /// small-literal-set fast path (-47% on source text, -74% on binary; bench/decode_bench.md).
+  /// Double encoding is mostly a
   /// registry credential in a Kubernetes dockerconfigjson Secret, so `depth2_prefixes` can
   /// limit them to the token kinds used there (PAT, deploy and job tokens, custom PAT and
   /// instance prefixes); empty means every prefix.
@@ -55,10 +56,8 @@ struct HintOptions {
   /// The other families, each ~2 literals per prefix.
   bool utf16 = true;
   bool escapes = true;  ///< percent and JSON/JS escapes
-  // Cost (bench/decode_bench.md): Hyperscan's literal matcher has a fast path for small
-  // literal sets. The 21 built-in rules plus the 45 depth-1 base64 literals stay near it
-  // (-20% on source text, -44% on binary); beyond ~100 literals the pass drops to ~2-3 GB/s
-  // whatever the mix (all 255 hints: -44% on text, -75% on binary, -86% on base64).
+  // Cost (bench/decode_bench.md 3, 3c): the hint database runs at ~2.5-5 GB/s whatever the
+  // mix past ~100 literals, but only over the runs the gate passes (0.3-10 % of source text).
 };
 
 /// Hint literals for these token prefixes, de-duplicated (same literal, encoding, depth and

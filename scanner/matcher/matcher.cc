@@ -55,17 +55,64 @@ void Matcher::find(std::string_view buf, std::size_t accept_from, std::size_t ac
   // hs_scan takes an unsigned int length: callers pass at most a few hundred MiB.
   hs_scan(db_->database(), buf.data(), static_cast<unsigned>(buf.size()), 0, scratch_.get(), on_hs_match,
           this);
-  const std::uint32_t rules = static_cast<std::uint32_t>(db_->rules().size());
   for (const RawHit& h : hits_) {
     if (h.end < accept_from || h.end >= accept_to) continue;
-    if (h.rule >= rules) {  // an encoded token prefix: the decoding stage's business
-      hint_hits_.push_back({h.rule - rules, h.end});
-      continue;
-    }
     Match m;
     if (confirm(buf, h.rule, h.end, more_follows, m)) candidates_.push_back(std::move(m));
   }
+  if (want_hints_ && db_->hint_database() != nullptr) find_hints(buf, accept_from, accept_to);
   if (!candidates_.empty()) resolve_overlaps(candidates_, out);
+}
+
+void Matcher::find_hints(std::string_view buf, std::size_t accept_from, std::size_t accept_to) {
+  // Hint hits go to the decoding stage (hint_hits()); the hint database runs on the gate's
+  // runs gathered into one buffer, or on the whole buffer when the runs are most of it.
+  const HintGate& gate = db_->hint_gate();
+  runs_.clear();
+  std::string_view subject = buf;
+  bool gathered = false;
+  if (gate.enabled()) {
+    gate.find_runs(buf, runs_);
+    if (runs_.empty()) return;
+    std::size_t in_runs = 0;
+    for (const HintGate::Run& r : runs_) in_runs += r.end - r.begin;
+    if (in_runs <= buf.size() / 2) {
+      gathered_.clear();
+      gathered_starts_.clear();
+      for (const HintGate::Run& r : runs_) {
+        gathered_starts_.push_back(gathered_.size());
+        gathered_.append(buf.substr(r.begin, r.end - r.begin));
+        gathered_ += gate.separator();
+      }
+      subject = gathered_;
+      gathered = true;
+    }
+  }
+  hits_.clear();
+  hs_scan(db_->hint_database(), subject.data(), static_cast<unsigned>(subject.size()), 0, scratch_.get(),
+          on_hs_match, this);
+  const std::vector<decode::Hint>& hints = db_->hints();
+  for (const RawHit& h : hits_) {
+    std::uint64_t end = h.end;
+    if (gate.enabled()) {
+      // The run holding the literal's last byte; a literal is all class bytes, so it lies
+      // wholly inside one run (never across a separator) or, scanning `buf`, maybe in none.
+      const std::uint64_t len = hints[h.rule].literal.size();
+      if (gathered) {
+        const auto it = std::upper_bound(gathered_starts_.begin(), gathered_starts_.end(), h.end - 1);
+        const auto k = static_cast<std::size_t>(it - gathered_starts_.begin()) - 1;
+        end = runs_[k].begin + (h.end - gathered_starts_[k]);
+      } else {
+        const auto it = std::upper_bound(runs_.begin(), runs_.end(), h.end - 1,
+                                         [](std::uint64_t at, const HintGate::Run& r) { return at < r.begin; });
+        if (it == runs_.begin()) continue;
+        const HintGate::Run& r = *std::prev(it);
+        if (h.end > r.end || h.end - len < r.begin) continue;  // outside every run: as if gathered
+      }
+    }
+    if (end < accept_from || end >= accept_to) continue;
+    hint_hits_.push_back({h.rule, end});
+  }
 }
 
 void Matcher::resolve_overlaps(std::vector<Match>& candidates, std::vector<Match>& out) const {
@@ -234,6 +281,12 @@ Result<std::uint64_t> Matcher::scan_stream(const ReadFn& read, std::vector<Locat
   bool eof = false;
   std::uint64_t total = 0;
   std::vector<Match> matches;
+  // Streams are not decoded: no hint pass while streaming (restored on every return).
+  struct HintsOff {
+    bool& want;
+    ~HintsOff() { want = true; }
+  } hints_off{want_hints_};
+  want_hints_ = false;
   while (!eof) {
     while (buf.size() < chunk + overlap && !eof) {
       const std::size_t old = buf.size();

@@ -72,6 +72,8 @@ class Matcher {
   /// Overlap resolution of confirmed candidates into `out` (see the contract in find()).
   void resolve_overlaps(std::vector<Match>& candidates, std::vector<Match>& out) const;
   static bool overlaps_any(const Match& m, const std::vector<Match*>& sorted_disjoint);
+  /// Hint hits of `buf` with end offsets in [accept_from, accept_to) into hint_hits_.
+  void find_hints(std::string_view buf, std::size_t accept_from, std::size_t accept_to);
 
   const RuleDb* db_;
   HsScratch scratch_;
@@ -83,6 +85,12 @@ class Matcher {
   std::vector<RawHit> hits_;
   std::vector<Match> candidates_;
   std::vector<decode::HintHit> hint_hits_;
+  // The hint pass's reusable buffers: the gate's runs, the runs copied end to end with a
+  // separator after each, and where each run starts in that copy.
+  std::vector<HintGate::Run> runs_;
+  std::string gathered_;
+  std::vector<std::uint64_t> gathered_starts_;
+  bool want_hints_ = true;
   friend int on_hs_match(unsigned int, unsigned long long, unsigned long long, unsigned int, void*);
 };
 

@@ -16,7 +16,21 @@ constexpr std::size_t kUnboundedWidth = 4096;
 }  // namespace
 
 namespace {
-constexpr std::string_view kPrebuiltMagic = "GLPATROL-HSDB-1\n";
+// Version 2: the rules' database and the hints' database, as "<rules size>\n<rules><hints>".
+constexpr std::string_view kPrebuiltMagic = "GLPATROL-HSDB-2\n";
+
+std::string serialize_one(const hs_database_t* db, bool& ok) {
+  char* bytes = nullptr;
+  std::size_t len = 0;
+  if (db == nullptr) return {};
+  if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
+    ok = false;
+    return {};
+  }
+  std::string out(bytes, len);
+  std::free(bytes);
+  return out;
+}
 
 /// Identifies a compiled database: every expanded pattern, its flags and the engine version.
 std::string database_key(const std::vector<std::string>& expanded) {  // prefilters
@@ -30,15 +44,17 @@ std::string database_key(const std::vector<std::string>& expanded) {  // prefilt
 }  // namespace
 
 Result<std::string> RuleDb::serialize() const {
-  char* bytes = nullptr;
-  std::size_t len = 0;
-  if (hs_serialize_database(db_.get(), &bytes, &len) != HS_SUCCESS)
-    return Error::engine("Hyperscan: cannot serialize the database");
+  bool ok = true;
+  const std::string rules = serialize_one(db_.get(), ok);
+  const std::string hints = serialize_one(hint_db_.get(), ok);
+  if (!ok) return Error::engine("Hyperscan: cannot serialize the database");
   std::string out(kPrebuiltMagic);
   out += key_;
   out += '\n';
-  out.append(bytes, len);
-  std::free(bytes);
+  out += std::to_string(rules.size());
+  out += '\n';
+  out += rules;
+  out += hints;
   return out;
 }
 
@@ -88,7 +104,7 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt, const HintS
     flags.push_back(0);
     ids.push_back(static_cast<unsigned>(i));
   }
-  // The hints follow the rules: Hyperscan id rules.size() + i is hint i.
+  // The hints: their own database, Hyperscan id i is hint i.
   if (hints.enabled) {
     std::vector<std::string> prefixes = token_prefixes(set);
     if (!hints.options.prefixes.empty()) {
@@ -110,13 +126,8 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt, const HintS
   std::vector<std::string> hint_exprs;
   hint_exprs.reserve(db.hints_.size());
   for (const auto& h : db.hints_) hint_exprs.push_back(literal_pattern(h.literal));
-  exprs.reserve(exprs.size() + expanded.size() + hint_exprs.size());
+  exprs.reserve(expanded.size());
   for (auto& e : expanded) exprs.push_back(e.c_str());
-  for (std::size_t i = 0; i < hint_exprs.size(); ++i) {
-    exprs.push_back(hint_exprs[i].c_str());
-    flags.push_back(0);
-    ids.push_back(static_cast<unsigned>(set.rules.size() + i));
-  }
 
   // Per-pattern checks first, so an error names the rule (hs_compile_multi does too, but
   // expression_info also gives us the width). The look-back window must cover the exact
@@ -151,30 +162,72 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt, const HintS
 
   {
     std::vector<std::string> all = expanded;
+    all.emplace_back("hints:");  // the boundary between the two databases
     all.insert(all.end(), hint_exprs.begin(), hint_exprs.end());
     db.key_ = database_key(all);
   }
-  hs_database_t* raw = nullptr;
-  hs_compile_error_t* err = nullptr;
+  // The rules and the hints are two databases: the hints run only where the gate finds runs
+  // that can hold them (hint_gate.h), and the rules keep Hyperscan's fast literal path.
   const std::string header = std::string(kPrebuiltMagic) + db.key_ + "\n";
   if (prebuilt.size() > header.size() && prebuilt.substr(0, header.size()) == header) {
-    const std::string_view blob = prebuilt.substr(header.size());
-    if (hs_deserialize_database(blob.data(), blob.size(), &raw) == HS_SUCCESS) {
+    // "<rules size>\n<rules><hints>"; anything else (another CPU, version, damage) compiles.
+    std::string_view rest = prebuilt.substr(header.size());
+    const std::size_t nl = rest.find('\n');
+    std::size_t rules_len = 0;
+    if (nl != std::string_view::npos && nl > 0 && nl < 20 &&
+        std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(nl),
+                    [](char c) { return c >= '0' && c <= '9'; })) {
+      rules_len = std::stoull(std::string(rest.substr(0, nl)));
+      rest.remove_prefix(nl + 1);
+    }
+    const auto load = [](std::string_view blob, HsDatabase& into) {
+      hs_database_t* raw = nullptr;
+      if (blob.empty() || hs_deserialize_database(blob.data(), blob.size(), &raw) != HS_SUCCESS) return false;
+      into.reset(raw);
+      return true;
+    };
+    if (rules_len > 0 && rules_len <= rest.size() && load(rest.substr(0, rules_len), db.db_) &&
+        (hint_exprs.empty() ? rest.size() == rules_len : load(rest.substr(rules_len), db.hint_db_))) {
       db.used_prebuilt_ = true;
     } else {
-      raw = nullptr;  // incompatible CPU or version: compile below
+      db.db_.reset();
+      db.hint_db_.reset();
     }
   }
-  if (raw == nullptr &&
-      hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
-                       HS_MODE_BLOCK, nullptr, &raw, &err) != HS_SUCCESS) {
-    HsCompileError owned(err);
-    std::string which = "?";
-    if (err && err->expression >= 0 && static_cast<std::size_t>(err->expression) < set.rules.size())
-      which = set.rules[static_cast<std::size_t>(err->expression)].id;
-    return Error::config("rule '" + which + "': Hyperscan: " + (err ? err->message : "error"));
+  const auto compile = [](const std::vector<const char*>& patterns, const std::vector<unsigned>& pattern_flags,
+                          const std::vector<unsigned>& pattern_ids, HsDatabase& into) -> hs_compile_error_t* {
+    hs_database_t* raw = nullptr;
+    hs_compile_error_t* error = nullptr;
+    if (hs_compile_multi(patterns.data(), pattern_flags.data(), pattern_ids.data(),
+                         static_cast<unsigned>(patterns.size()), HS_MODE_BLOCK, nullptr, &raw,
+                         &error) != HS_SUCCESS)
+      return error;
+    into.reset(raw);
+    return nullptr;
+  };
+  if (!db.db_) {
+    if (hs_compile_error_t* err = compile(exprs, flags, ids, db.db_)) {
+      HsCompileError owned(err);
+      std::string which = "?";
+      if (err->expression >= 0 && static_cast<std::size_t>(err->expression) < set.rules.size())
+        which = set.rules[static_cast<std::size_t>(err->expression)].id;
+      return Error::config("rule '" + which + "': Hyperscan: " + err->message);
+    }
   }
-  db.db_.reset(raw);
+  if (!hint_exprs.empty() && !db.hint_db_) {
+    std::vector<const char*> hint_ptrs;
+    std::vector<unsigned> hint_ids;
+    for (std::size_t i = 0; i < hint_exprs.size(); ++i) {
+      hint_ptrs.push_back(hint_exprs[i].c_str());
+      hint_ids.push_back(static_cast<unsigned>(i));
+    }
+    if (hs_compile_error_t* err = compile(hint_ptrs, std::vector<unsigned>(hint_exprs.size(), 0), hint_ids,
+                                          db.hint_db_)) {
+      HsCompileError owned(err);
+      return Error::config(std::string("decoding hints: Hyperscan: ") + err->message);
+    }
+  }
+  db.gate_ = HintGate::for_hints(db.hints_);
 
   // Exact confirmation: the same pattern, anchored at the end of the subject (the prefilter
   // hit's end); a forward search from the look-back window finds the leftmost = longest start.
@@ -206,7 +259,16 @@ Result<HsScratch> RuleDb::make_scratch() const {
   hs_scratch_t* s = nullptr;
   if (hs_alloc_scratch(db_.get(), &s) != HS_SUCCESS)
     return Error::engine("Hyperscan: cannot allocate scratch space");
-  return HsScratch(s);
+  HsScratch owned(s);
+  if (hint_db_) {
+    // One scratch serves both databases: hs_alloc_scratch grows it to fit the second (on
+    // failure it has freed the old one and set the pointer to null).
+    s = owned.release();
+    const hs_error_t rc = hs_alloc_scratch(hint_db_.get(), &s);
+    owned.reset(s);
+    if (rc != HS_SUCCESS) return Error::engine("Hyperscan: cannot allocate scratch space");
+  }
+  return owned;
 }
 
 }  // namespace glpatrol

@@ -1,7 +1,8 @@
 #pragma once
 // RuleDb: every rule compiled into one Hyperscan database (pattern id = rule index) plus one
-// PCRE2 program per regex rule for exact confirmation. Immutable after build(); safe to share
-// between threads. Per-thread state lives in Matcher.
+// PCRE2 program per regex rule for exact confirmation, and the decoding hints in a second
+// database (pattern id = hint index) with the gate that says where to run it. Immutable after
+// build(); safe to share between threads. Per-thread state lives in Matcher.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -9,14 +10,15 @@
 
 #include "common/error.h"
 #include "decode/hints.h"
+#include "matcher/hint_gate.h"
 #include "matcher/hs_handles.h"
 #include "rules/rule.h"
 
 namespace glpatrol {
 
 /// Which encoded forms of the token prefixes the database also looks for (decode/hints.h).
-/// Each hint is one more literal in the one Hyperscan pass, which is what lets the decoding
-/// stage skip ordinary content; more literals cost that pass throughput (bench/README.md).
+/// The hints are what let the decoding stage skip ordinary content; they are matched in their
+/// own Hyperscan database, only inside the runs HintGate finds (bench/README.md).
 struct HintSelection {
   bool enabled = true;  ///< false: --no-decode (no encoded forms at all)
   decode::HintOptions options = defaults();
@@ -40,8 +42,11 @@ class RuleDb {
   bool used_prebuilt() const { return used_prebuilt_; }
 
   const std::vector<Rule>& rules() const { return set_.rules; }
-  /// The hint literals; Hyperscan id rules().size() + i is hints()[i].
+  /// The hint literals; id i of hint_database() is hints()[i].
   const std::vector<decode::Hint>& hints() const { return hints_; }
+  /// The hint literals' database (null without hints) and where it runs.
+  const hs_database_t* hint_database() const { return hint_db_.get(); }
+  const HintGate& hint_gate() const { return gate_; }
   const RuleSet& rule_set() const { return set_; }
   const Rule& rule(std::uint32_t i) const { return set_.rules[i]; }
   const hs_database_t* database() const { return db_.get(); }
@@ -49,13 +54,15 @@ class RuleDb {
   /// Longest span any rule can report (bytes); bounds look-back and chunk overlap.
   std::size_t max_width() const { return max_width_; }
   std::size_t max_width(std::uint32_t i) const { return widths_[i]; }
-  /// Allocates a scratch for one thread.
+  /// Allocates a scratch for one thread (big enough for both databases).
   Result<HsScratch> make_scratch() const;
 
  private:
   RuleSet set_;
   std::vector<decode::Hint> hints_;
   HsDatabase db_;
+  HsDatabase hint_db_;
+  HintGate gate_;
   std::vector<Pcre2Code> confirm_;  // end-anchored program per rule, null for non-regex rules
   std::vector<std::size_t> widths_;
   std::size_t max_width_ = 0;

@@ -7,7 +7,7 @@
 //
 // The decoding stage (scanner/decode, docs/decoding.md) looks behind encodings and into
 // containers, recursively up to StepOptions::max_depth: whole-content UTF-16; base64, percent
-// and JSON-escaped runs where the one Hyperscan pass saw an encoded token prefix (a hint);
+// and JSON-escaped runs where the matcher saw an encoded token prefix (a hint);
 // zip/jar/tar/gzip/bzip2/xz/zstd/7z containers; Git LFS pointers whose object is in the local
 // store. A token found that way keeps its chain in Provenance::decoded, and its line/column
 // point at the outermost place a person can open: the encoded run in its file, or, inside an
