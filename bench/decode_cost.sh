@@ -3,6 +3,7 @@
 # scan with the default decoding and with --no-decode, on the generated ~1 GiB directory tree
 # and a generated git history, warm page cache, hyperfine medians with user and system CPU.
 #   bench/decode_cost.sh [TREE_MIB] [HISTORY_GB] [RUNS]
+#   EXTRA_DIRS="/usr/include /usr/share/perl" bench/decode_cost.sh   # real source trees too
 # Needs: the Release build (build/glpatrol), hyperfine, python3 (Debian packages).
 # The goal (issue "tokens behind encodings"): decoding on stays within 1.15x of --no-decode.
 set -euo pipefail
@@ -24,18 +25,21 @@ echo "dir: decode=$(findings "$BIN" dir "$TREE") no-decode=$(findings "$BIN" dir
      "load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 out=bench/work/decode-cost.json
-hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$out" \
-  -n "dir (decoding)" "$BIN dir $TREE -q" \
-  -n "dir --no-decode" "$BIN dir $TREE -q --no-decode" \
-  -n "git (decoding)" "$BIN git $REPO -q" \
-  -n "git --no-decode" "$BIN git $REPO -q --no-decode" >&2
+modes=(dir git)
+cmds=(-n "dir (decoding)" "$BIN dir $TREE -q" -n "dir --no-decode" "$BIN dir $TREE -q --no-decode"
+      -n "git (decoding)" "$BIN git $REPO -q" -n "git --no-decode" "$BIN git $REPO -q --no-decode")
+for d in ${EXTRA_DIRS:-}; do
+  modes+=("dir $d")
+  cmds+=(-n "dir $d (decoding)" "$BIN dir $d -q" -n "dir $d --no-decode" "$BIN dir $d -q --no-decode")
+done
+hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$out" "${cmds[@]}" >&2
 
-/usr/bin/python3 - "$out" <<'PY'
+/usr/bin/python3 - "$out" "${modes[@]}" <<'PY'
 import json, sys
 rs = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 print("| scan | median [s] | user [s] | system [s] | CPU vs --no-decode | wall vs --no-decode |")
 print("|:---|---:|---:|---:|---:|---:|")
-for mode in ("dir", "git"):
+for mode in sys.argv[2:]:
     on, off = rs[f"{mode} (decoding)"], rs[f"{mode} --no-decode"]
     for name, r in ((f"{mode} (decoding)", on), (f"{mode} --no-decode", off)):
         cpu = (r["user"] + r["system"]) / (off["user"] + off["system"])

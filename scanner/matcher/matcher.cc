@@ -65,54 +65,68 @@ void Matcher::find(std::string_view buf, std::size_t accept_from, std::size_t ac
 }
 
 void Matcher::find_hints(std::string_view buf, std::size_t accept_from, std::size_t accept_to) {
-  // Hint hits go to the decoding stage (hint_hits()); the hint database runs on the gate's
-  // runs gathered into one buffer, or on the whole buffer when the runs are most of it.
+  // Hint hits go to the decoding stage (hint_hits()). The hint database runs on the gate's
+  // runs, copied end to end (a separator after each) in pieces of about kPiece bytes, so the
+  // copy stays small whatever the buffer; or on the whole buffer when runs are most of it.
+  constexpr std::size_t kPiece = 1u << 20;
   const HintGate& gate = db_->hint_gate();
-  runs_.clear();
-  std::string_view subject = buf;
-  bool gathered = false;
-  if (gate.enabled()) {
-    gate.find_runs(buf, runs_);
-    if (runs_.empty()) return;
-    std::size_t in_runs = 0;
-    for (const HintGate::Run& r : runs_) in_runs += r.end - r.begin;
-    if (in_runs <= buf.size() / 2) {
-      gathered_.clear();
-      gathered_starts_.clear();
-      for (const HintGate::Run& r : runs_) {
-        gathered_starts_.push_back(gathered_.size());
-        gathered_.append(buf.substr(r.begin, r.end - r.begin));
-        gathered_ += gate.separator();
-      }
-      subject = gathered_;
-      gathered = true;
-    }
-  }
-  hits_.clear();
-  hs_scan(db_->hint_database(), subject.data(), static_cast<unsigned>(subject.size()), 0, scratch_.get(),
-          on_hs_match, this);
   const std::vector<decode::Hint>& hints = db_->hints();
-  for (const RawHit& h : hits_) {
-    std::uint64_t end = h.end;
-    if (gate.enabled()) {
-      // The run holding the literal's last byte; a literal is all class bytes, so it lies
-      // wholly inside one run (never across a separator) or, scanning `buf`, maybe in none.
-      const std::uint64_t len = hints[h.rule].literal.size();
-      if (gathered) {
-        const auto it = std::upper_bound(gathered_starts_.begin(), gathered_starts_.end(), h.end - 1);
-        const auto k = static_cast<std::size_t>(it - gathered_starts_.begin()) - 1;
-        end = runs_[k].begin + (h.end - gathered_starts_[k]);
-      } else {
-        const auto it = std::upper_bound(runs_.begin(), runs_.end(), h.end - 1,
-                                         [](std::uint64_t at, const HintGate::Run& r) { return at < r.begin; });
-        if (it == runs_.begin()) continue;
-        const HintGate::Run& r = *std::prev(it);
-        if (h.end > r.end || h.end - len < r.begin) continue;  // outside every run: as if gathered
-      }
-    }
-    if (end < accept_from || end >= accept_to) continue;
-    hint_hits_.push_back({h.rule, end});
+  const auto keep = [&](std::uint32_t hint, std::uint64_t end) {
+    if (end >= accept_from && end < accept_to) hint_hits_.push_back({hint, end});
+  };
+  const auto scan = [&](std::string_view subject) {
+    hits_.clear();
+    hs_scan(db_->hint_database(), subject.data(), static_cast<unsigned>(subject.size()), 0, scratch_.get(),
+            on_hs_match, this);
+  };
+  if (!gate.enabled()) {
+    scan(buf);
+    for (const RawHit& h : hits_) keep(h.rule, h.end);
+    return;
   }
+  runs_.clear();
+  gate.find_runs(buf, runs_);
+  std::size_t in_runs = 0;
+  for (const HintGate::Run& r : runs_) in_runs += r.end - r.begin;
+  if (in_runs == 0) return;
+  if (in_runs > buf.size() / 2) {
+    // Mostly runs: scan in place and keep the hits whose literal lies inside a run, which is
+    // what the copies would have given.
+    scan(buf);
+    for (const RawHit& h : hits_) {
+      const auto it = std::upper_bound(runs_.begin(), runs_.end(), h.end - 1,
+                                       [](std::uint64_t at, const HintGate::Run& r) { return at < r.begin; });
+      if (it == runs_.begin()) continue;
+      const HintGate::Run& r = *std::prev(it);
+      if (h.end <= r.end && h.end - hints[h.rule].literal.size() >= r.begin) keep(h.rule, h.end);
+    }
+    return;
+  }
+  // A literal is all class bytes and the separator is not, so every hit lies inside one run
+  // of the piece: the run holding the literal's last byte maps it back.
+  std::size_t first = 0;  // runs_[first] is the piece's first run
+  const auto flush = [&] {
+    scan(gathered_);
+    for (const RawHit& h : hits_) {
+      const auto it = std::upper_bound(gathered_starts_.begin(), gathered_starts_.end(), h.end - 1);
+      const auto k = static_cast<std::size_t>(it - gathered_starts_.begin()) - 1;
+      keep(h.rule, runs_[first + k].begin + (h.end - gathered_starts_[k]));
+    }
+    gathered_.clear();
+    gathered_starts_.clear();
+  };
+  gathered_.clear();
+  gathered_starts_.clear();
+  for (std::size_t i = 0; i < runs_.size(); ++i) {
+    if (!gathered_.empty() && gathered_.size() + (runs_[i].end - runs_[i].begin) > kPiece) {
+      flush();
+      first = i;
+    }
+    gathered_starts_.push_back(gathered_.size());
+    gathered_.append(buf.substr(runs_[i].begin, runs_[i].end - runs_[i].begin));
+    gathered_ += gate.separator();
+  }
+  flush();
 }
 
 void Matcher::resolve_overlaps(std::vector<Match>& candidates, std::vector<Match>& out) const {

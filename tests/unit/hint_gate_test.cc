@@ -182,6 +182,19 @@ TEST_CASE("Matcher: hint hits are the literal occurrences that lie in runs of mi
     const auto want = reference(buf);
     CHECK(gated(buf) == want);
   }
+  // Large buffers: the runs are copied and scanned in pieces of about 1 MiB; hits in every
+  // piece, at piece boundaries too, map back to their place.
+  {
+    std::string big;
+    std::size_t i = 0;
+    while (big.size() < (3u << 20) + 12345) {
+      big += "some prose between the encoded values, long enough to keep runs a minority ";
+      big += (i++ % 3 == 0 ? "auth: " + encoded : std::string(40 + i % 70, 'B')) + "\n";
+    }
+    const auto want = reference(big);
+    CHECK(want.size() > 5000);
+    CHECK(gated(big) == want);
+  }
   // The found hits reach the decoder: the token inside a docker-style auth value is a hit.
   const std::string yaml = "auths:\n  registry:\n    auth: " + encoded + "\n";
   CHECK_FALSE(gated(yaml).empty());
