@@ -143,8 +143,8 @@ void check_hint_gate(const Env& e, const Matcher& m, const std::string& buf) {
                    static_cast<int>(isa), got.size(), want.size());
     for (std::size_t i = 0; i < got.size(); ++i)
       GLP_FUZZ_CHECK(got[i].begin == want[i].begin && got[i].end == want[i].end,
-                     "hint gate (isa %d): run %zu is [%zu,%zu), byte by byte [%zu,%zu)", static_cast<int>(isa),
-                     i, got[i].begin, got[i].end, want[i].begin, want[i].end);
+                     "hint gate (isa %d): run %zu is [%zu,%zu), byte by byte [%zu,%zu)",
+                     static_cast<int>(isa), i, got[i].begin, got[i].end, want[i].begin, want[i].end);
   }
   std::vector<std::pair<std::uint32_t, std::uint64_t>> expected, found;
   for (const auto& h : decode::find_hint_hits(buf, e.db->hints())) {

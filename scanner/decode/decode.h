@@ -9,18 +9,18 @@
 //
 // TEXT ENCODINGS: HINT LITERALS, NOT BLIND DECODING
 // The expensive part is finding encoded runs in gigabytes of ordinary text: decoding every
-// base64-looking run (as gitleaks and TruffleHog do) costs a pass over all of them and then
-// a second matcher pass over the output. Here the matcher also searches for hint literals
+// base64-looking run (as gitleaks and TruffleHog do) costs a pass over all of them and then a
+// second matcher pass over the output. Here the matcher also searches for hint literals
 // (hints.h; their own Hyperscan database, run only inside the runs of base64/escape bytes long
-// enough to hold a hit: matcher/hint_gate.h): the encoded forms of every token prefix -- base64 of the prefix at the
-// three byte alignments in both alphabets (only the characters the prefix determines),
-// base64 of base64 (depth 2), UTF-16LE/BE, percent-encoded and \u-escaped forms. A run is
-// decoded only where a hint hit lies inside it. Base64 literals are at least 6 characters
-// (36 bits): no chance hit in 0.78 GB of /usr/share nor in 0.27 GB of random base64, so the
-// decoding work on ordinary content is nil. The cost is the search itself: in the rules'
-// Hyperscan database the literals halved its speed (they took it off the small-literal fast
-// path), which is why they have their own database behind a run gate (bench/decode_bench.md
-// 3b, 3c). HintOptions selects the families.
+// enough to hold a hit: matcher/hint_gate.h): the encoded forms of every token prefix --
+// base64 of the prefix at the three byte alignments in both alphabets (only the characters the
+// prefix determines), base64 of base64 (depth 2), UTF-16LE/BE, percent-encoded and \u-escaped
+// forms. A run is decoded only where a hint hit lies inside it. Base64 literals are at least 6
+// characters (36 bits): no chance hit in 0.78 GB of /usr/share nor in 0.27 GB of random
+// base64, so the decoding work on ordinary content is nil. The cost is the search itself: in
+// the rules' Hyperscan database the literals halved its speed (they took it off the
+// small-literal fast path), which is why they have their own database behind a run gate
+// (bench/decode_bench.md 3b, 3c). HintOptions selects the families.
 //
 // What is decoded (text.h): a window around each hit, not the whole run -- context_before
 // decoded bytes before the hint and up to max_view after it -- so a chance hit inside a

@@ -21,7 +21,8 @@ struct Avx2Classify {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     const __m256i lo = _mm256_and_si256(v, nibble);
     const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
-    const __m256i bits = _mm256_and_si256(_mm256_shuffle_epi8(lo_table, lo), _mm256_shuffle_epi8(hi_table, hi));
+    const __m256i bits =
+        _mm256_and_si256(_mm256_shuffle_epi8(lo_table, lo), _mm256_shuffle_epi8(hi_table, hi));
     const __m256i outside = _mm256_cmpeq_epi8(bits, _mm256_setzero_si256());
     return ~static_cast<std::uint32_t>(_mm256_movemask_epi8(outside));
   }
@@ -32,7 +33,9 @@ struct Avx2Classify {
 struct Avx2Probe {
   void operator()(const std::uint64_t (&m)[hint_gate_detail::kGroup + 1],
                   std::uint64_t (&bits)[hint_gate_detail::kGroup], std::size_t len) const {
-    const auto load = [&](std::size_t at) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + at)); };
+    const auto load = [&](std::size_t at) {
+      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + at));
+    };
     __m256i lo0 = load(0), hi0 = load(1), lo1 = load(4), hi1 = load(5);
     const auto step = [&](std::size_t k) {
       const __m128i right = _mm_cvtsi64_si128(static_cast<long long>(k));
@@ -60,8 +63,7 @@ void hint_gate_find_runs_avx2(std::string_view buf, const HintGate& gate, const 
   const auto table = [](const std::uint8_t* t) {
     return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t)));
   };
-  hint_gate_detail::find_long_runs(buf, gate, Avx2Classify{table(lut_lo), table(lut_hi)},
-                                    Avx2Probe{}, out);
+  hint_gate_detail::find_long_runs(buf, gate, Avx2Classify{table(lut_lo), table(lut_hi)}, Avx2Probe{}, out);
 }
 
 }  // namespace glpatrol

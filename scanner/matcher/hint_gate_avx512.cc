@@ -22,6 +22,10 @@ struct Avx512Classify {
   }
 };
 
+/// Every lane. The zero-masked forms of the shifts and alignr are used because GCC 12's
+/// unmasked ones start from _mm512_undefined_*, which its -Wmaybe-uninitialized reports.
+constexpr __mmask8 kAll = 0xFF;
+
 /// probe_bits of eight blocks at once: block j's mask in lane j, the next block's in lane j of
 /// `hi`, doubled with constant shifts up to 32 and one variable shift for the rest.
 struct Avx512Probe {
@@ -31,14 +35,15 @@ struct Avx512Probe {
                                   static_cast<long long>(m[5]), static_cast<long long>(m[4]),
                                   static_cast<long long>(m[3]), static_cast<long long>(m[2]),
                                   static_cast<long long>(m[1]), static_cast<long long>(m[0]));
-    __m512i hi = _mm512_alignr_epi64(_mm512_set1_epi64(static_cast<long long>(m[8])), lo, 1);
+    __m512i hi = _mm512_maskz_alignr_epi64(kAll, _mm512_set1_epi64(static_cast<long long>(m[8])), lo, 1);
     std::size_t have = 1;
     // lo &= (lo >> k) | (hi << (64 - k)); hi &= hi >> k  (0xE0: a & (b | c))
     const auto step = [&](std::size_t k) {
       const __m128i right = _mm_cvtsi64_si128(static_cast<long long>(k));
       const __m128i left = _mm_cvtsi64_si128(static_cast<long long>(64 - k));
-      lo = _mm512_ternarylogic_epi64(lo, _mm512_srl_epi64(lo, right), _mm512_sll_epi64(hi, left), 0xE0);
-      hi = _mm512_and_si512(hi, _mm512_srl_epi64(hi, right));
+      lo = _mm512_ternarylogic_epi64(lo, _mm512_maskz_srl_epi64(kAll, lo, right),
+                                     _mm512_maskz_sll_epi64(kAll, hi, left), 0xE0);
+      hi = _mm512_and_si512(hi, _mm512_maskz_srl_epi64(kAll, hi, right));
     };
     while (have * 2 <= len && have < 64) {
       step(have);
@@ -59,7 +64,8 @@ void hint_gate_find_runs_avx512(std::string_view buf, const HintGate& gate, cons
     for (std::size_t i = 0; i < 64; ++i) lanes[i] = t[i % 16];
     return _mm512_load_si512(lanes);
   };
-  hint_gate_detail::find_long_runs(buf, gate, Avx512Classify{table(lut_lo), table(lut_hi)}, Avx512Probe{}, out);
+  hint_gate_detail::find_long_runs(buf, gate, Avx512Classify{table(lut_lo), table(lut_hi)}, Avx512Probe{},
+                                   out);
 }
 
 }  // namespace glpatrol

@@ -48,7 +48,8 @@ inline std::uint64_t probe_bits(std::uint64_t cur, std::uint64_t next, std::size
 
 /// probe_bits for the blocks of one step, one at a time (the AVX-512 file does eight at once).
 struct ScalarProbe {
-  void operator()(const std::uint64_t (&m)[kGroup + 1], std::uint64_t (&bits)[kGroup], std::size_t len) const {
+  void operator()(const std::uint64_t (&m)[kGroup + 1], std::uint64_t (&bits)[kGroup],
+                  std::size_t len) const {
     for (std::size_t j = 0; j < kGroup; ++j) bits[j] = probe_bits(m[j], m[j + 1], len);
   }
 };
@@ -63,8 +64,8 @@ struct ScalarProbe {
 /// run (`done`), so only its end needs a search, mostly in the masks at hand. Steps without
 /// probe bits cost the classification and the doubling only.
 template <class Classify, class Probe>
-void find_long_runs(std::string_view buf, const HintGate& gate, const Classify& classify, const Probe& probe_fn,
-                    std::vector<HintGate::Run>& out) {
+void find_long_runs(std::string_view buf, const HintGate& gate, const Classify& classify,
+                    const Probe& probe_fn, std::vector<HintGate::Run>& out) {
   const auto* p = reinterpret_cast<const unsigned char*>(buf.data());
   const std::size_t n = buf.size();
   const std::size_t min_run = gate.min_run();

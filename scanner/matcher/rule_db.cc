@@ -194,7 +194,8 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt, const HintS
       db.hint_db_.reset();
     }
   }
-  const auto compile = [](const std::vector<const char*>& patterns, const std::vector<unsigned>& pattern_flags,
+  const auto compile = [](const std::vector<const char*>& patterns,
+                          const std::vector<unsigned>& pattern_flags,
                           const std::vector<unsigned>& pattern_ids, HsDatabase& into) -> hs_compile_error_t* {
     hs_database_t* raw = nullptr;
     hs_compile_error_t* error = nullptr;
@@ -221,8 +222,8 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt, const HintS
       hint_ptrs.push_back(hint_exprs[i].c_str());
       hint_ids.push_back(static_cast<unsigned>(i));
     }
-    if (hs_compile_error_t* err = compile(hint_ptrs, std::vector<unsigned>(hint_exprs.size(), 0), hint_ids,
-                                          db.hint_db_)) {
+    if (hs_compile_error_t* err =
+            compile(hint_ptrs, std::vector<unsigned>(hint_exprs.size(), 0), hint_ids, db.hint_db_)) {
       HsCompileError owned(err);
       return Error::config(std::string("decoding hints: Hyperscan: ") + err->message);
     }

@@ -73,7 +73,8 @@ TEST_CASE("the default hints make an enabled gate whose class holds every litera
   CHECK(gate.min_run() == shortest);
   CHECK(gate.min_run() >= 15);
   for (char c : std::string("ABCXYZabcxyz0189+/-_")) CHECK(gate.in_class(static_cast<unsigned char>(c)));
-  for (char c : std::string(" \t\r\n\"'=:;,.{}()<>")) CHECK_FALSE(gate.in_class(static_cast<unsigned char>(c)));
+  for (char c : std::string(" \t\r\n\"'=:;,.{}()<>"))
+    CHECK_FALSE(gate.in_class(static_cast<unsigned char>(c)));
   CHECK_FALSE(gate.in_class(0x80));
   CHECK_FALSE(gate.in_class(0xFF));
   CHECK_FALSE(gate.in_class(static_cast<unsigned char>(gate.separator())));
@@ -94,11 +95,11 @@ TEST_CASE("find_runs: exactly the byte-by-byte runs, on every instruction set th
   const std::size_t t = gate.min_run();
   const std::string cls = "Za0+/-_%\\";
   SUBCASE("one run of every length at every offset around block and step boundaries") {
-    for (std::size_t size : {std::size_t{0}, std::size_t{1}, t - 1, t, std::size_t{63}, std::size_t{64},
-                             std::size_t{65}, std::size_t{511}, std::size_t{512}, std::size_t{513},
-                             std::size_t{1100}}) {
-      for (std::size_t len : {t - 1, t, t + 1, std::size_t{63}, std::size_t{64}, std::size_t{65}, std::size_t{127},
-                              std::size_t{128}, std::size_t{600}}) {
+    for (std::size_t size :
+         {std::size_t{0}, std::size_t{1}, t - 1, t, std::size_t{63}, std::size_t{64}, std::size_t{65},
+          std::size_t{511}, std::size_t{512}, std::size_t{513}, std::size_t{1100}}) {
+      for (std::size_t len : {t - 1, t, t + 1, std::size_t{63}, std::size_t{64}, std::size_t{65},
+                              std::size_t{127}, std::size_t{128}, std::size_t{600}}) {
         for (std::size_t at = 0; at + len <= size; at += (at < 70 || at + len + 70 > size) ? 1 : 37) {
           std::string buf(size, ' ');
           for (std::size_t i = 0; i < len; ++i) buf[at + i] = cls[i % cls.size()];
@@ -171,12 +172,24 @@ TEST_CASE("Matcher: hint hits are the literal occurrences that lie in runs of mi
     const int pieces = 1 + static_cast<int>(rng() % 12);
     for (int i = 0; i < pieces; ++i) {
       switch (rng() % 6) {
-        case 0: buf += "auth: " + encoded + "\n"; break;
-        case 1: buf += encoded.substr(0, 8 + rng() % (encoded.size() - 8)) + " "; break;  // short runs too
-        case 2: buf += "x" + encoded2 + "\n"; break;
-        case 3: buf += std::string(rng() % 200, 'Q') + encoded + "\n"; break;  // glued to a long run
-        case 4: buf += "plain text, words and (punctuation); "; break;
-        default: buf += std::string(rng() % 3000, 'A'); break;  // runs making up most of the buffer
+        case 0:
+          buf += "auth: " + encoded + "\n";
+          break;
+        case 1:
+          buf += encoded.substr(0, 8 + rng() % (encoded.size() - 8)) + " ";
+          break;  // short runs too
+        case 2:
+          buf += "x" + encoded2 + "\n";
+          break;
+        case 3:
+          buf += std::string(rng() % 200, 'Q') + encoded + "\n";
+          break;  // glued to a long run
+        case 4:
+          buf += "plain text, words and (punctuation); ";
+          break;
+        default:
+          buf += std::string(rng() % 3000, 'A');
+          break;  // runs making up most of the buffer
       }
     }
     const auto want = reference(buf);
