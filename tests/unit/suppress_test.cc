@@ -131,6 +131,15 @@ TEST_CASE("baseline: only glpatrol JSON reports, never 'treat as empty'") {
              .has_value());
   CHECK(!parse_baseline(R"({"schema_version":"1.0.0","tool":{"name":"glpatrol"},"findings":[{"x":1}]})", "b")
              .has_value());
+  // Found by fuzz_suppress: a fingerprint of another JSON type is an error, not an exception.
+  for (const char* value : {"null", "42", "[]", "{}", "true"}) {
+    const std::string doc =
+        std::string(R"({"schema_version":"1.0.0","tool":{"name":"glpatrol"},"findings":[)") +
+        R"({"fingerprint":")" + fp("a") + R"("},{"fingerprint":)" + value + "}]}";
+    auto bad = parse_baseline(doc, "b.json");
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().message.find("finding 1 has no valid fingerprint") != std::string::npos);
+  }
   auto e = parse_baseline(R"({"schema_version":"1.0.0","tool":{"name":"glpatrol"},"findings":[]})", "b");
   REQUIRE(e.has_value());
   CHECK(e->fingerprints.empty());

@@ -104,7 +104,12 @@ Result<Baseline> parse_baseline(std::string_view text, const std::string& origin
   b.path = origin;
   std::size_t i = 0;
   for (const auto& f : (*doc)["findings"]) {
-    const auto fp = f.is_object() ? f.value("fingerprint", std::string()) : std::string();
+    // A baseline is untrusted input: a fingerprint that is not a string (null, a number) is an
+    // error like a missing one, never an exception (json::value would throw type_error).
+    std::string fp;
+    if (f.is_object())
+      if (const auto it = f.find("fingerprint"); it != f.end() && it->is_string())
+        fp = it->get<std::string>();
     if (!is_fingerprint(fp))
       return Error::config(what + ": finding " + std::to_string(i) + " has no valid fingerprint");
     b.fingerprints.insert(fp);
