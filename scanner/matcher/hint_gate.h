@@ -16,8 +16,8 @@
 // in order (tests compare it with a byte-by-byte reference). What this costs in recall, and
 // why it is none for what GitLab's token kinds and the common encoders produce, is in
 // docs/decoding.md ("Where hints are looked for"): base64 wrapped at fewer columns than
-// min_run(), or an escaped prefix whose token body holds bytes outside the class within its
-// first min_body characters, is not decoded.
+// min_run() (no line is a long enough run), or an escaped prefix whose token body holds bytes
+// outside the class within its first min_body characters, is not decoded.
 #include <array>
 #include <cstddef>
 #include <cstdint>
