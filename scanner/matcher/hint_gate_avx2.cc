@@ -29,30 +29,29 @@ struct Avx2Classify {
 };
 
 /// probe_bits of eight blocks, four per 256-bit register: block j's mask in lane j, the next
-/// block's in lane j of the "hi" register (see hint_gate_runs.h).
+/// block's in lane j of the "hi" register (hint_gate_runs.h). Returns which are not zero.
 struct Avx2Probe {
-  void operator()(const std::uint64_t (&m)[hint_gate_detail::kGroup + 1],
-                  std::uint64_t (&bits)[hint_gate_detail::kGroup], std::size_t len) const {
+  unsigned operator()(const std::uint64_t (&m)[hint_gate_detail::kGroup + 1],
+                      std::uint64_t (&bits)[hint_gate_detail::kGroup], std::size_t len) const {
     const auto load = [&](std::size_t at) {
       return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + at));
     };
     __m256i lo0 = load(0), hi0 = load(1), lo1 = load(4), hi1 = load(5);
-    const auto step = [&](std::size_t k) {
+    hint_gate_detail::doubling_steps(len, [&](std::size_t k) {
       const __m128i right = _mm_cvtsi64_si128(static_cast<long long>(k));
       const __m128i left = _mm_cvtsi64_si128(static_cast<long long>(64 - k));
       lo0 = _mm256_and_si256(lo0, _mm256_or_si256(_mm256_srl_epi64(lo0, right), _mm256_sll_epi64(hi0, left)));
       lo1 = _mm256_and_si256(lo1, _mm256_or_si256(_mm256_srl_epi64(lo1, right), _mm256_sll_epi64(hi1, left)));
       hi0 = _mm256_and_si256(hi0, _mm256_srl_epi64(hi0, right));
       hi1 = _mm256_and_si256(hi1, _mm256_srl_epi64(hi1, right));
-    };
-    std::size_t have = 1;
-    while (have * 2 <= len && have < 64) {
-      step(have);
-      have *= 2;
-    }
-    if (have < len) step(len - have);
+    });
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(bits), lo0);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(bits + 4), lo1);
+    const __m256i zero = _mm256_setzero_si256();
+    const auto dead = [&](__m256i v) {
+      return static_cast<unsigned>(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, zero))));
+    };
+    return ~(dead(lo0) | (dead(lo1) << 4)) & 0xFFu;
   }
 };
 

@@ -22,35 +22,27 @@ struct Avx512Classify {
   }
 };
 
-/// Every lane. The zero-masked forms of the shifts and alignr are used because GCC 12's
-/// unmasked ones start from _mm512_undefined_*, which its -Wmaybe-uninitialized reports.
+/// Every lane. The zero-masked forms of the shifts and the broadcast are used because GCC 12's
+/// unmasked ones start from _mm512_undefined_*, which its -W(maybe-)uninitialized reports.
 constexpr __mmask8 kAll = 0xFF;
 
 /// probe_bits of eight blocks at once: block j's mask in lane j, the next block's in lane j of
-/// `hi`, doubled with constant shifts up to 32 and one variable shift for the rest.
+/// `hi` (hint_gate_runs.h). Returns which lanes are not zero.
 struct Avx512Probe {
-  void operator()(const std::uint64_t (&m)[hint_gate_detail::kGroup + 1],
-                  std::uint64_t (&bits)[hint_gate_detail::kGroup], std::size_t len) const {
-    __m512i lo = _mm512_set_epi64(static_cast<long long>(m[7]), static_cast<long long>(m[6]),
-                                  static_cast<long long>(m[5]), static_cast<long long>(m[4]),
-                                  static_cast<long long>(m[3]), static_cast<long long>(m[2]),
-                                  static_cast<long long>(m[1]), static_cast<long long>(m[0]));
-    __m512i hi = _mm512_maskz_alignr_epi64(kAll, _mm512_set1_epi64(static_cast<long long>(m[8])), lo, 1);
-    std::size_t have = 1;
+  unsigned operator()(const std::uint64_t (&m)[hint_gate_detail::kGroup + 1],
+                      std::uint64_t (&bits)[hint_gate_detail::kGroup], std::size_t len) const {
+    __m512i lo = _mm512_loadu_si512(m);
+    __m512i hi = _mm512_loadu_si512(m + 1);
     // lo &= (lo >> k) | (hi << (64 - k)); hi &= hi >> k  (0xE0: a & (b | c))
-    const auto step = [&](std::size_t k) {
+    hint_gate_detail::doubling_steps(len, [&](std::size_t k) {
       const __m128i right = _mm_cvtsi64_si128(static_cast<long long>(k));
       const __m128i left = _mm_cvtsi64_si128(static_cast<long long>(64 - k));
       lo = _mm512_ternarylogic_epi64(lo, _mm512_maskz_srl_epi64(kAll, lo, right),
                                      _mm512_maskz_sll_epi64(kAll, hi, left), 0xE0);
       hi = _mm512_and_si512(hi, _mm512_maskz_srl_epi64(kAll, hi, right));
-    };
-    while (have * 2 <= len && have < 64) {
-      step(have);
-      have *= 2;
-    }
-    if (have < len) step(len - have);
+    });
     _mm512_storeu_si512(bits, lo);
+    return _mm512_test_epi64_mask(lo, lo);
   }
 };
 
@@ -58,11 +50,10 @@ struct Avx512Probe {
 
 void hint_gate_find_runs_avx512(std::string_view buf, const HintGate& gate, const std::uint8_t* lut_lo,
                                 const std::uint8_t* lut_hi, std::vector<HintGate::Run>& out) {
-  // The 16-byte table in each 128-bit lane (vpshufb looks up within lanes).
+  // The 16-byte table in each 128-bit lane (vpshufb looks up within lanes); zero-masked for
+  // the reason kAll gives.
   const auto table = [](const std::uint8_t* t) {
-    alignas(64) std::uint8_t lanes[64];
-    for (std::size_t i = 0; i < 64; ++i) lanes[i] = t[i % 16];
-    return _mm512_load_si512(lanes);
+    return _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(t)));
   };
   hint_gate_detail::find_long_runs(buf, gate, Avx512Classify{table(lut_lo), table(lut_hi)}, Avx512Probe{},
                                    out);

@@ -1,8 +1,8 @@
 #pragma once
-// Internal to hint_gate.cc and hint_gate_avx2.cc: the run search, written once over a
-// classifier so that the AVX2 translation unit (compiled with -mavx2) and the portable one
-// each instantiate it with their own classifier type. The classifier types are local to their
-// translation unit, so the two instantiations never merge at link time.
+// Internal to the HintGate translation units (hint_gate.cc, hint_gate_avx2.cc,
+// hint_gate_avx512.cc): the run search, written once over a classifier and a prober. Each file
+// instantiates it with its own types, local to that file and compiled for its instruction
+// set, so the three instantiations never merge at link time.
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -28,35 +28,48 @@ namespace glpatrol::hint_gate_detail {
 
 constexpr std::size_t kGroup = 8;  // 64-byte blocks per step
 
-/// Bit i (0..63) set when bits i .. i + len - 1 of next:cur (cur the low word) are all set;
-/// 1 <= len <= 64. Doubling: after k steps a bit covers 2^k bits, then one step for the rest;
-/// bits past the 128 are zeros, which never matters since i + len - 1 < 128.
-inline std::uint64_t probe_bits(std::uint64_t cur, std::uint64_t next, std::size_t len) {
-  std::uint64_t lo = cur, hi = next;
-  const auto step = [&](std::size_t k) {
-    lo &= (lo >> k) | (hi << (64 - k));
-    hi &= hi >> k;
-  };
+/// The doubling schedule of probe_bits: calls step(k) so that, with each step doing
+/// `x &= x >> k` over the 128 bits next:cur, bit i ends up set when bits i .. i + len - 1 all
+/// were (1 <= len <= 64). After j steps a bit covers 2^j bits, then one step for the rest.
+template <class Step>
+inline void doubling_steps(std::size_t len, Step&& step) {
   std::size_t have = 1;
   while (have * 2 <= len && have < 64) {
     step(have);
     have *= 2;
   }
   if (have < len) step(len - have);
+}
+
+/// Bit i (0..63) set when bits i .. i + len - 1 of next:cur (cur the low word) are all set;
+/// 1 <= len <= 64. Bits past the 128 are zeros, which never matters since i + len - 1 < 128.
+inline std::uint64_t probe_bits(std::uint64_t cur, std::uint64_t next, std::size_t len) {
+  std::uint64_t lo = cur, hi = next;
+  doubling_steps(len, [&](std::size_t k) {
+    lo &= (lo >> k) | (hi << (64 - k));
+    hi &= hi >> k;
+  });
   return lo;
 }
 
-/// probe_bits for the blocks of one step, one at a time (the AVX-512 file does eight at once).
+/// probe_bits for the blocks of one step, one block at a time (the AVX2 and AVX-512 files do
+/// several at once). Returns bit j set when bits[j] is not zero.
 struct ScalarProbe {
-  void operator()(const std::uint64_t (&m)[kGroup + 1], std::uint64_t (&bits)[kGroup],
-                  std::size_t len) const {
-    for (std::size_t j = 0; j < kGroup; ++j) bits[j] = probe_bits(m[j], m[j + 1], len);
+  unsigned operator()(const std::uint64_t (&m)[kGroup + 1], std::uint64_t (&bits)[kGroup],
+                      std::size_t len) const {
+    unsigned live = 0;
+    for (std::size_t j = 0; j < kGroup; ++j) {
+      bits[j] = probe_bits(m[j], m[j + 1], len);
+      live |= static_cast<unsigned>(bits[j] != 0) << j;
+    }
+    return live;
   }
 };
 
 /// The maximal runs of class bytes of at least `min_run` bytes in buf (HintGate::find_runs).
-/// `classify(p)` gives the class bit of each of the 64 bytes at p (all readable); `probe`
-/// computes probe_bits for the eight blocks of a step from their masks and the next block's.
+/// `classify(p)` gives the class bit of each of the 64 bytes at p (all readable); `probe_fn`
+/// computes probe_bits for the eight blocks of a step from their masks and the next block's,
+/// and returns which of the eight are not zero.
 ///
 /// Per step of eight 64-byte blocks: classify them, and compute their probe bits, bit i set
 /// when bytes i .. i+probe-1 are all class bytes (probe = min(min_run, 64)). A run of at least
@@ -90,14 +103,14 @@ void find_long_runs(std::string_view buf, const HintGate& gate, const Classify& 
     } else {
       for (std::size_t j = 0; j <= kGroup; ++j) m[j] = mask_at(g + 64 * j);
     }
-    probe_fn(m, bits, probe);
-    std::uint64_t any = 0;
-    for (std::size_t j = 0; j < kGroup; ++j) any |= bits[j];
-    if (any == 0) continue;
-    for (std::size_t j = 0; j < kGroup; ++j) {
-      const std::size_t blk = g + 64 * j;
-      std::uint64_t s = bits[j];
-      if (s == 0 || done >= blk + 64) continue;
+    const unsigned live = probe_fn(m, bits, probe);
+    if (live == 0) continue;
+    // Only the blocks with probe bits, without a branch per block (a run every few hundred
+    // bytes made those mispredict).
+    for (unsigned lanes = live; lanes != 0; lanes &= lanes - 1) {
+      const std::size_t blk = g + 64 * static_cast<std::size_t>(std::countr_zero(lanes));
+      std::uint64_t s = bits[blk / 64 - g / 64];
+      if (done >= blk + 64) continue;
       if (done > blk) s &= ~((std::uint64_t{1} << (done - blk)) - 1);
       while (s != 0) {
         // A run's first byte: a run starting earlier had its own probe bit, found first.

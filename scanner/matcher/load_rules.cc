@@ -7,8 +7,6 @@
 
 extern const unsigned char glpatrol_builtin_hsdb[];
 extern const std::size_t glpatrol_builtin_hsdb_size;
-extern const unsigned char glpatrol_builtin_nodecode_hsdb[];
-extern const std::size_t glpatrol_builtin_nodecode_hsdb_size;
 
 namespace glpatrol {
 
@@ -25,10 +23,7 @@ Status add_rule(RuleSet& set, Rule r, const std::string& origin) {
 }
 }  // namespace
 
-std::string_view builtin_database(bool decode_hints) {
-  if (!decode_hints)
-    return {reinterpret_cast<const char*>(glpatrol_builtin_nodecode_hsdb),
-            glpatrol_builtin_nodecode_hsdb_size};
+std::string_view builtin_database() {
   return {reinterpret_cast<const char*>(glpatrol_builtin_hsdb), glpatrol_builtin_hsdb_size};
 }
 
@@ -53,7 +48,7 @@ Result<RuleDb> load_rule_db(const RuleSources& sources, std::vector<std::string>
   for (const auto& r : sources.config_rules)
     if (auto s = add_rule(set, r, r.origin); !s) return s.error();
   set.prefixes = sources.prefixes;
-  auto db = RuleDb::build(std::move(set), builtin_database(sources.hints.enabled), sources.hints);
+  auto db = RuleDb::build(std::move(set), builtin_database(), sources.hints);
   if (db && first_config_rule < db->rules().size()) {
     const RuleCheckResult check = check_rules(*db, first_config_rule);
     if (!check.ok()) {

@@ -24,9 +24,10 @@ struct RuleSources {
 /// Loads and compiles. `loaded_files` receives the rule files read.
 Result<RuleDb> load_rule_db(const RuleSources& sources, std::vector<std::string>* loaded_files);
 
-/// The built-in rules' Hyperscan database serialized at build time (see RuleDb::build): with
-/// the default decoding hints, or without any (--no-decode). Either is used only when its
-/// key matches the patterns being compiled; anything else compiles at start-up.
-std::string_view builtin_database(bool decode_hints = true);
+/// The built-in rules' Hyperscan databases serialized at build time (see RuleDb::build): the
+/// rules' and the default decoding hints'. Each is used only when its key matches the patterns
+/// being compiled (a --no-decode scan takes the rules' alone); anything else compiles at
+/// start-up.
+std::string_view builtin_database();
 
 }  // namespace glpatrol

@@ -1,12 +1,12 @@
 #include "matcher/rule_db.h"
 
 #include <algorithm>
-
 #include <climits>
 #include <cstdlib>
+#include <optional>
+#include <string>
 
 #include "common/encoding.h"
-#include <string>
 
 namespace glpatrol {
 
@@ -16,24 +16,25 @@ constexpr std::size_t kUnboundedWidth = 4096;
 }  // namespace
 
 namespace {
-// Version 2: the rules' database and the hints' database, as "<rules size>\n<rules><hints>".
-constexpr std::string_view kPrebuiltMagic = "GLPATROL-HSDB-2\n";
+// Version 3: "<rules key>\n<hints key>\n<rules size>\n<rules><hints>", each database under the
+// key of its own patterns, so one embedded blob serves scans with decoding hints and without
+// (--no-decode loads the rules' part only), and custom prefixes recompile only the hints.
+constexpr std::string_view kPrebuiltMagic = "GLPATROL-HSDB-3\n";
 
-std::string serialize_one(const hs_database_t* db, bool& ok) {
+/// The serialized database; empty for no database.
+Result<std::string> serialize_one(const hs_database_t* db) {
+  if (db == nullptr) return std::string();
   char* bytes = nullptr;
   std::size_t len = 0;
-  if (db == nullptr) return {};
-  if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
-    ok = false;
-    return {};
-  }
+  if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+    return Error::engine("Hyperscan: cannot serialize the database");
   std::string out(bytes, len);
   std::free(bytes);
   return out;
 }
 
 /// Identifies a compiled database: every expanded pattern, its flags and the engine version.
-std::string database_key(const std::vector<std::string>& expanded) {  // prefilters
+std::string database_key(const std::vector<std::string>& expanded) {
   std::string all(hs_version());
   for (const auto& e : expanded) {
     all += '\0';
@@ -41,20 +42,53 @@ std::string database_key(const std::vector<std::string>& expanded) {  // prefilt
   }
   return sha256_hex(all);
 }
+
+/// The parts of a version-3 blob; nullopt for anything else (another version, damage).
+struct PrebuiltParts {
+  std::string_view rules_key, hints_key, rules, hints;
+};
+std::optional<PrebuiltParts> split_prebuilt(std::string_view blob) {
+  if (blob.substr(0, kPrebuiltMagic.size()) != kPrebuiltMagic) return std::nullopt;
+  blob.remove_prefix(kPrebuiltMagic.size());
+  const auto line = [&blob]() -> std::optional<std::string_view> {
+    const std::size_t nl = blob.find('\n');
+    if (nl == std::string_view::npos) return std::nullopt;
+    const std::string_view l = blob.substr(0, nl);
+    blob.remove_prefix(nl + 1);
+    return l;
+  };
+  const auto rules_key = line(), hints_key = line(), size = line();
+  if (!rules_key || !hints_key || !size || size->empty() || size->size() > 19 ||
+      !std::all_of(size->begin(), size->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const std::size_t rules_len = std::stoull(std::string(*size));
+  if (rules_len == 0 || rules_len > blob.size()) return std::nullopt;
+  return PrebuiltParts{*rules_key, *hints_key, blob.substr(0, rules_len), blob.substr(rules_len)};
+}
+
+/// Loads `blob` into `into` when it is a whole serialized database; false otherwise.
+bool deserialize_into(std::string_view blob, HsDatabase& into) {
+  hs_database_t* raw = nullptr;
+  if (blob.empty() || hs_deserialize_database(blob.data(), blob.size(), &raw) != HS_SUCCESS) return false;
+  into.reset(raw);
+  return true;
+}
 }  // namespace
 
 Result<std::string> RuleDb::serialize() const {
-  bool ok = true;
-  const std::string rules = serialize_one(db_.get(), ok);
-  const std::string hints = serialize_one(hint_db_.get(), ok);
-  if (!ok) return Error::engine("Hyperscan: cannot serialize the database");
+  auto rules = serialize_one(db_.get());
+  if (!rules) return rules.error();
+  auto hints = serialize_one(hint_db_.get());
+  if (!hints) return hints.error();
   std::string out(kPrebuiltMagic);
-  out += key_;
+  out += rules_key_;
   out += '\n';
-  out += std::to_string(rules.size());
+  out += hints_key_;
   out += '\n';
-  out += rules;
-  out += hints;
+  out += std::to_string(rules->size());
+  out += '\n';
+  out += *rules;
+  out += *hints;
   return out;
 }
 
@@ -160,40 +194,17 @@ Result<RuleDb> RuleDb::build(RuleSet set, std::string_view prebuilt, const HintS
     db.max_width_ = std::max(db.max_width_, width);
   }
 
-  {
-    std::vector<std::string> all = expanded;
-    all.emplace_back("hints:");  // the boundary between the two databases
-    all.insert(all.end(), hint_exprs.begin(), hint_exprs.end());
-    db.key_ = database_key(all);
-  }
+  db.rules_key_ = database_key(expanded);
+  db.hints_key_ = database_key(hint_exprs);
   // The rules and the hints are two databases: the hints run only where the gate finds runs
-  // that can hold them (hint_gate.h), and the rules keep Hyperscan's fast literal path.
-  const std::string header = std::string(kPrebuiltMagic) + db.key_ + "\n";
-  if (prebuilt.size() > header.size() && prebuilt.substr(0, header.size()) == header) {
-    // "<rules size>\n<rules><hints>"; anything else (another CPU, version, damage) compiles.
-    std::string_view rest = prebuilt.substr(header.size());
-    const std::size_t nl = rest.find('\n');
-    std::size_t rules_len = 0;
-    if (nl != std::string_view::npos && nl > 0 && nl < 20 &&
-        std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(nl),
-                    [](char c) { return c >= '0' && c <= '9'; })) {
-      rules_len = std::stoull(std::string(rest.substr(0, nl)));
-      rest.remove_prefix(nl + 1);
-    }
-    const auto load = [](std::string_view blob, HsDatabase& into) {
-      hs_database_t* raw = nullptr;
-      if (blob.empty() || hs_deserialize_database(blob.data(), blob.size(), &raw) != HS_SUCCESS) return false;
-      into.reset(raw);
-      return true;
-    };
-    if (rules_len > 0 && rules_len <= rest.size() && load(rest.substr(0, rules_len), db.db_) &&
-        (hint_exprs.empty() ? rest.size() == rules_len : load(rest.substr(rules_len), db.hint_db_))) {
-      db.used_prebuilt_ = true;
-    } else {
-      db.db_.reset();
-      db.hint_db_.reset();
-    }
+  // that can hold them (hint_gate.h), and the rules keep Hyperscan's fast literal path. Each
+  // is taken from `prebuilt` when its key matches and it loads whole (else it compiles, e.g.
+  // on another CPU or Hyperscan version); used_prebuilt() says both needed ones did.
+  if (const auto parts = split_prebuilt(prebuilt)) {
+    if (parts->rules_key == db.rules_key_) deserialize_into(parts->rules, db.db_);
+    if (!hint_exprs.empty() && parts->hints_key == db.hints_key_) deserialize_into(parts->hints, db.hint_db_);
   }
+  db.used_prebuilt_ = db.db_ && (hint_exprs.empty() || db.hint_db_);
   const auto compile = [](const std::vector<const char*>& patterns,
                           const std::vector<unsigned>& pattern_flags,
                           const std::vector<unsigned>& pattern_ids, HsDatabase& into) -> hs_compile_error_t* {

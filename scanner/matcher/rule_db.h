@@ -36,7 +36,8 @@ class RuleDb {
   /// latency). Otherwise the patterns are compiled.
   static Result<RuleDb> build(RuleSet set, std::string_view prebuilt = {}, const HintSelection& hints = {});
 
-  /// The compiled Hyperscan database with a key of its patterns, for build(set, prebuilt).
+  /// The compiled Hyperscan databases, each with a key of its patterns, for
+  /// build(set, prebuilt). A blob made with hints also serves a build without them.
   Result<std::string> serialize() const;
   /// True when build() used the prebuilt database.
   bool used_prebuilt() const { return used_prebuilt_; }
@@ -66,7 +67,8 @@ class RuleDb {
   std::vector<Pcre2Code> confirm_;  // end-anchored program per rule, null for non-regex rules
   std::vector<std::size_t> widths_;
   std::size_t max_width_ = 0;
-  std::string key_;
+  std::string rules_key_;  // database_key() of the rules' expanded patterns
+  std::string hints_key_;  // ... and of the hint literals
   bool used_prebuilt_ = false;
 };
 

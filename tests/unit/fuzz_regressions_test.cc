@@ -8,23 +8,15 @@
 
 #include "matcher/matcher.h"
 #include "rules/examples.h"
+#include "support/builtin_db.h"
 #include "support/tokens.h"
 
 using namespace glpatrol;
 
 namespace {
 
-const RuleDb& db() {
-  static RuleDb d = [] {
-    RuleSet set;
-    set.rules = builtin_rules();
-    return std::move(RuleDb::build(std::move(set)).value());
-  }();
-  return d;
-}
-
 std::vector<LocatedMatch> scan(const std::string& text) {
-  auto m = Matcher::create(db());
+  auto m = Matcher::create(test::builtin_db());
   REQUIRE(m.has_value());
   std::vector<LocatedMatch> out;
   REQUIRE(m->scan(text, out).has_value());

@@ -9,20 +9,12 @@
 #include "decode/text.h"
 #include "matcher/hint_gate.h"
 #include "matcher/matcher.h"
+#include "support/builtin_db.h"
 #include "support/tokens.h"
 
 using namespace glpatrol;
 
 namespace {
-
-const RuleDb& decoding_db() {
-  static RuleDb db = [] {
-    RuleSet set;
-    set.rules = builtin_rules();
-    return std::move(RuleDb::build(std::move(set)).value());
-  }();
-  return db;
-}
 
 std::vector<HintGate::Isa> isas_here(const HintGate& gate) {
   std::vector<HintGate::Isa> out;
@@ -62,7 +54,7 @@ void check_runs(const HintGate& gate, const std::string& buf) {
 }  // namespace
 
 TEST_CASE("the default hints make an enabled gate whose class holds every literal byte") {
-  const RuleDb& db = decoding_db();
+  const RuleDb& db = test::builtin_db();
   const HintGate& gate = db.hint_gate();
   REQUIRE(gate.enabled());
   std::size_t shortest = SIZE_MAX;
@@ -91,7 +83,7 @@ TEST_CASE("the default hints make an enabled gate whose class holds every litera
 }
 
 TEST_CASE("find_runs: exactly the byte-by-byte runs, on every instruction set the CPU has") {
-  const HintGate& gate = decoding_db().hint_gate();
+  const HintGate& gate = test::builtin_db().hint_gate();
   const std::size_t t = gate.min_run();
   const std::string cls = "Za0+/-_%\\";
   SUBCASE("one run of every length at every offset around block and step boundaries") {
@@ -136,7 +128,7 @@ TEST_CASE("find_runs: exactly the byte-by-byte runs, on every instruction set th
 }
 
 TEST_CASE("Matcher: hint hits are the literal occurrences that lie in runs of min_run class bytes") {
-  const RuleDb& db = decoding_db();
+  const RuleDb& db = test::builtin_db();
   const HintGate& gate = db.hint_gate();
   auto m = Matcher::create(db);
   REQUIRE(m.has_value());
@@ -215,7 +207,7 @@ TEST_CASE("Matcher: hint hits are the literal occurrences that lie in runs of mi
 }
 
 TEST_CASE("a serialized database holds both the rules' and the hints' database; damage compiles") {
-  const RuleDb& db = decoding_db();
+  const RuleDb& db = test::builtin_db();
   auto blob = db.serialize();
   REQUIRE(blob.has_value());
   const auto rebuild = [](std::string_view prebuilt) {
@@ -244,13 +236,35 @@ TEST_CASE("a serialized database holds both the rules' and the hints' database; 
     CHECK_FALSE(damaged->used_prebuilt());
     CHECK(damaged->hint_database() != nullptr);
   }
+  // A wrong size line (after magic, rules key, hints key): compiled.
   std::string resized = *blob;
-  const std::size_t nl = resized.find('\n', resized.find('\n') + 1);  // after magic and key
-  REQUIRE(nl != std::string::npos);
-  resized.insert(nl + 1, "9");
+  std::size_t nl = 0;
+  for (int line = 0; line < 3; ++line) nl = resized.find('\n', nl) + 1;
+  resized.insert(nl, "9");
   auto wrong = rebuild(resized);
   REQUIRE(wrong.has_value());
   CHECK_FALSE(wrong->used_prebuilt());
+  // The same blob serves a build without hints (--no-decode): the rules' part alone.
+  {
+    RuleSet rules_only;
+    rules_only.rules = builtin_rules();
+    HintSelection none;
+    none.enabled = false;
+    auto plain = RuleDb::build(std::move(rules_only), *blob, none);
+    REQUIRE(plain.has_value());
+    CHECK(plain->used_prebuilt());
+    CHECK(plain->hint_database() == nullptr);
+  }
+  // Other prefixes change the patterns: compiled, not taken from the blob.
+  {
+    RuleSet custom;
+    custom.rules = builtin_rules();
+    custom.prefixes.pat_prefixes = {"corp-"};
+    auto mixed = RuleDb::build(std::move(custom), *blob);
+    REQUIRE(mixed.has_value());
+    CHECK_FALSE(mixed->used_prebuilt());
+    CHECK(mixed->hint_database() != nullptr);
+  }
   // Without hints: one database, nothing after it.
   RuleSet set;
   set.rules = builtin_rules();

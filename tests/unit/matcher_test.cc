@@ -6,22 +6,14 @@
 #include "matcher/load_rules.h"
 #include "matcher/matcher.h"
 #include "matcher/rule_check.h"
+#include "support/builtin_db.h"
 #include "support/tokens.h"
 
 using namespace glpatrol;
 
 namespace {
 
-const RuleDb& builtin_db() {
-  static RuleDb db = [] {
-    RuleSet set;
-    set.rules = builtin_rules();
-    return std::move(RuleDb::build(std::move(set)).value());
-  }();
-  return db;
-}
-
-std::vector<LocatedMatch> scan(const std::string& text, const RuleDb& db = builtin_db()) {
+std::vector<LocatedMatch> scan(const std::string& text, const RuleDb& db = test::builtin_db()) {
   auto m = Matcher::create(db);
   REQUIRE(m.has_value());
   std::vector<LocatedMatch> out;
@@ -30,7 +22,7 @@ std::vector<LocatedMatch> scan(const std::string& text, const RuleDb& db = built
 }
 
 std::vector<LocatedMatch> scan_streamed(const std::string& text, std::size_t chunk, std::size_t read_size) {
-  auto m = Matcher::create(builtin_db());
+  auto m = Matcher::create(test::builtin_db());
   REQUIRE(m.has_value());
   std::vector<LocatedMatch> out;
   std::size_t pos = 0;
@@ -47,7 +39,7 @@ std::vector<LocatedMatch> scan_streamed(const std::string& text, std::size_t chu
   return out;
 }
 
-std::string rule_of(const LocatedMatch& m) { return builtin_db().rule(m.match.rule).id; }
+std::string rule_of(const LocatedMatch& m) { return test::builtin_db().rule(m.match.rule).id; }
 
 }  // namespace
 
@@ -72,10 +64,10 @@ TEST_CASE("the built-in rules load precompiled, with decoding hints and without 
 }
 
 TEST_CASE("every built-in rule's examples and negative examples hold in the real database") {
-  const RuleCheckResult res = check_rules(builtin_db());
+  const RuleCheckResult res = check_rules(test::builtin_db());
   for (const auto& p : res.problems) FAIL_CHECK(p.rule_id << ": " << p.message);
   CHECK(res.ok());
-  CHECK(res.rules == builtin_db().rules().size());
+  CHECK(res.rules == test::builtin_db().rules().size());
   CHECK(res.examples >= res.rules);
 }
 

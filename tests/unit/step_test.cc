@@ -7,24 +7,16 @@
 
 #include "scan/context.h"
 #include "scan/step.h"
+#include "support/builtin_db.h"
 #include "support/tokens.h"
 
 using namespace glpatrol;
 
 namespace {
 
-const RuleDb& builtin_db() {
-  static RuleDb db = [] {
-    RuleSet set;
-    set.rules = builtin_rules();
-    return std::move(RuleDb::build(std::move(set)).value());
-  }();
-  return db;
-}
-
 std::vector<Finding> run(const std::string& content, const Provenance& where, StepOptions opts = {}) {
   FindingCollector sink;
-  auto step = ScanStep::create(builtin_db(), opts, sink);
+  auto step = ScanStep::create(test::builtin_db(), opts, sink);
   REQUIRE(step.has_value());
   REQUIRE(step->scan(content, where).has_value());
   ScanStats stats;
@@ -117,7 +109,7 @@ TEST_CASE("UTF-16 content is found by the step, for any source (issue 11 #4)") {
 TEST_CASE("match now, find places later: the same findings either way") {
   const std::string tok = test::legacy_pat(46);
   FindingCollector sink;
-  auto step = ScanStep::create(builtin_db(), StepOptions{}, sink);
+  auto step = ScanStep::create(test::builtin_db(), StepOptions{}, sink);
   REQUIRE(step.has_value());
   auto none = step->match("nothing here");
   REQUIRE(none.has_value());
