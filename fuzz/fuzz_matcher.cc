@@ -16,8 +16,8 @@
 //  4. Invariants for every match: in bounds, secret == the bytes at the span, sorted and
 //     non-overlapping, and the redacted form never contains the token.
 //  5. Hint gate: HintGate::find_runs on every instruction set the CPU has equals the
-//     byte-by-byte runs, and the scan's hint hits are exactly the literal occurrences
-//     (decode::find_hint_hits) that lie inside one of those runs.
+//     byte-by-byte runs, and the scan's hint hits are exactly the literal occurrences in
+//     those runs read without their line breaks (HintGate::hint_hits_bytewise).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -146,16 +146,9 @@ void check_hint_gate(const Env& e, const Matcher& m, const std::string& buf) {
                      "hint gate (isa %d): run %zu is [%zu,%zu), byte by byte [%zu,%zu)",
                      static_cast<int>(isa), i, got[i].begin, got[i].end, want[i].begin, want[i].end);
   }
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> expected, found;
-  for (const auto& h : decode::find_hint_hits(buf, e.db->hints())) {
-    const std::size_t len = e.db->hints()[h.hint].literal.size();
-    const auto it = std::upper_bound(want.begin(), want.end(), h.end - 1,
-                                     [](std::uint64_t at, const HintGate::Run& r) { return at < r.begin; });
-    if (it != want.begin() && std::prev(it)->begin + len <= h.end && h.end <= std::prev(it)->end)
-      expected.emplace_back(h.hint, h.end);
-  }
+  const auto expected = gate.hint_hits_bytewise(buf, e.db->hints());
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> found;
   for (const auto& h : m.hint_hits()) found.emplace_back(h.hint, h.end);
-  std::sort(expected.begin(), expected.end());
   std::sort(found.begin(), found.end());
   GLP_FUZZ_CHECK(found == expected, "hint hits: %zu found, %zu literal occurrences inside runs", found.size(),
                  expected.size());

@@ -1,6 +1,7 @@
 #include "matcher/hint_gate.h"
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 #include "matcher/hint_gate_runs.h"
@@ -34,6 +35,10 @@ HintGate HintGate::for_hints(const std::vector<decode::Hint>& hints) {
   };
   for (unsigned h = 0; h < 8; ++h) g.lut_hi_[h] = static_cast<std::uint8_t>(1u << h);
   for (char c : kBase64Chars) add(static_cast<unsigned char>(c));
+  // Line breaks: wrapped base64 (PEM, MIME, `base64`'s 76 columns, any narrower width) is
+  // one run, searched with its breaks left out (Matcher::find_hints).
+  add(static_cast<unsigned char>('\n'));
+  add(static_cast<unsigned char>('\r'));
   std::size_t shortest = SIZE_MAX;
   for (const decode::Hint& h : hints) {
     for (char c : h.literal)
@@ -44,9 +49,8 @@ HintGate HintGate::for_hints(const std::vector<decode::Hint>& hints) {
   }
   if (shortest < 15) return HintGate{};
   g.min_run_ = shortest;
-  // Separator: a newline when it is outside the class, else the first ASCII byte that is.
-  g.separator_ = '\n';
-  for (unsigned c = 0; g.in_class('\n') && c < 128; ++c)
+  // Separator: the first ASCII byte outside the class.
+  for (unsigned c = 0; c < 128; ++c)
     if (!g.in_class(static_cast<unsigned char>(c))) {
       g.separator_ = static_cast<char>(c);
       break;
@@ -87,6 +91,30 @@ void HintGate::find_runs_bytewise(std::string_view buf, std::vector<Run>& out) c
     while (i < buf.size() && in_class(static_cast<unsigned char>(buf[i]))) ++i;
     if (i - begin >= min_run_) out.push_back({begin, i});
   }
+}
+
+std::vector<std::pair<std::uint32_t, std::uint64_t>> HintGate::hint_hits_bytewise(
+    std::string_view buf, const std::vector<decode::Hint>& hints) const {
+  std::vector<Run> runs;
+  find_runs_bytewise(buf, runs);
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
+  for (const Run& r : runs) {
+    std::string joined;               // the run without its line breaks
+    std::vector<std::size_t> origin;  // where each byte of `joined` is in buf
+    for (std::size_t i = r.begin; i < r.end; ++i) {
+      if (buf[i] == '\n' || (buf[i] == '\r' && i + 1 < r.end && buf[i + 1] == '\n')) continue;
+      joined += buf[i];
+      origin.push_back(i);
+    }
+    for (std::size_t h = 0; h < hints.size(); ++h) {
+      const std::string& lit = hints[h].literal;
+      if (lit.empty()) continue;
+      for (std::size_t at = joined.find(lit); at != std::string::npos; at = joined.find(lit, at + 1))
+        out.emplace_back(static_cast<std::uint32_t>(h), origin[at + lit.size() - 1] + 1);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace glpatrol

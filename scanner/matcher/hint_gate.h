@@ -13,15 +13,16 @@
 // scans are within noise of before.
 //
 // Contract: find_runs() returns exactly the maximal runs of class bytes of length >= min_run(),
-// in order (tests compare it with a byte-by-byte reference). What this costs in recall, and
-// why it is none for what GitLab's token kinds and the common encoders produce, is in
-// docs/decoding.md ("Where hints are looked for"): base64 wrapped at fewer columns than
-// min_run() (no line is a long enough run), or an escaped prefix whose token body holds bytes
-// outside the class within its first min_body characters, is not decoded.
+// in order (tests compare it with a byte-by-byte reference). Line breaks (LF, CR) are class
+// bytes, so base64 wrapped at any width is one run (without indentation), and the matcher
+// searches runs with their breaks left out. What the gate costs in recall is in
+// docs/decoding.md ("Where hints are looked for"): an escaped prefix whose token body holds
+// bytes outside the class within its first min_body characters is not decoded.
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "decode/hints.h"
@@ -54,6 +55,13 @@ class HintGate {
 
   /// The same, one byte at a time: the reference the tests hold find_runs() to.
   void find_runs_bytewise(std::string_view buf, std::vector<Run>& out) const;
+
+  /// The hint hits Matcher::find hands to the decoder, found the slow way: every occurrence
+  /// of each literal in each run read with its line breaks (LF, CRLF) left out, as (hint
+  /// index, offset in buf just past the literal's last byte), sorted. Enabled gates only;
+  /// the reference the tests and the fuzzer hold the matcher to.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> hint_hits_bytewise(
+      std::string_view buf, const std::vector<decode::Hint>& hints) const;
 
   /// How bytes are classified: AVX-512 (BW), AVX2 or one at a time, the best the CPU has.
   enum class Isa { Portable, Avx2, Avx512 };

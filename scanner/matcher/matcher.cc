@@ -67,10 +67,12 @@ void Matcher::find(std::string_view buf, std::size_t accept_from, std::size_t ac
 void Matcher::find_hints(std::string_view buf, std::size_t accept_from, std::size_t accept_to) {
   // Hint hits go to the decoding stage (hint_hits()). The hint database runs on the gate's
   // runs, copied end to end (a separator after each) in pieces of about kPiece bytes, so the
-  // copy stays small whatever the buffer; or on the whole buffer when runs are most of it.
+  // copy stays small whatever the buffer. The copy leaves out the runs' line breaks (LF and
+  // CRLF are class bytes, so a run holds every line of wrapped base64 that has no
+  // indentation): a base64 literal that the encoder wrapped in the middle is found whole,
+  // like the decoder reads it (decode_base64 joins breaks inside a literal).
   constexpr std::size_t kPiece = 1u << 20;
   const HintGate& gate = db_->hint_gate();
-  const std::vector<decode::Hint>& hints = db_->hints();
   const auto keep = [&](std::uint32_t hint, std::uint64_t end) {
     if (end >= accept_from && end < accept_to) hint_hits_.push_back({hint, end});
   };
@@ -86,44 +88,39 @@ void Matcher::find_hints(std::string_view buf, std::size_t accept_from, std::siz
   }
   runs_.clear();
   gate.find_runs(buf, runs_);
-  std::size_t in_runs = 0;
-  for (const HintGate::Run& r : runs_) in_runs += r.end - r.begin;
-  if (in_runs == 0) return;
-  if (in_runs > buf.size() / 2) {
-    // Mostly runs: scan in place and keep the hits whose literal lies inside a run, which is
-    // what the copies would have given.
-    scan(buf);
-    for (const RawHit& h : hits_) {
-      const auto it = std::upper_bound(runs_.begin(), runs_.end(), h.end - 1,
-                                       [](std::uint64_t at, const HintGate::Run& r) { return at < r.begin; });
-      if (it == runs_.begin()) continue;
-      const HintGate::Run& r = *std::prev(it);
-      if (h.end <= r.end && h.end - hints[h.rule].literal.size() >= r.begin) keep(h.rule, h.end);
-    }
-    return;
-  }
-  // A literal is all class bytes and the separator is not, so every hit lies inside one run
-  // of the piece: the run holding the literal's last byte maps it back.
-  std::size_t first = 0;  // runs_[first] is the piece's first run
+  if (runs_.empty()) return;
+  // A literal is all class bytes but for line breaks, and the separator is not a class byte,
+  // so every hit lies inside one run of the copy; the segment holding the literal's last byte
+  // maps its end back to the buffer.
   const auto flush = [&] {
     scan(gathered_);
     for (const RawHit& h : hits_) {
       const auto it = std::upper_bound(gathered_starts_.begin(), gathered_starts_.end(), h.end - 1);
       const auto k = static_cast<std::size_t>(it - gathered_starts_.begin()) - 1;
-      keep(h.rule, runs_[first + k].begin + (h.end - gathered_starts_[k]));
+      keep(h.rule, segment_origins_[k] + (h.end - gathered_starts_[k]));
     }
     gathered_.clear();
     gathered_starts_.clear();
+    segment_origins_.clear();
+  };
+  const auto append = [&](std::size_t from, std::size_t to) {
+    if (from == to) return;
+    gathered_starts_.push_back(gathered_.size());
+    segment_origins_.push_back(from);
+    gathered_.append(buf.data() + from, to - from);
   };
   gathered_.clear();
   gathered_starts_.clear();
-  for (std::size_t i = 0; i < runs_.size(); ++i) {
-    if (!gathered_.empty() && gathered_.size() + (runs_[i].end - runs_[i].begin) > kPiece) {
-      flush();
-      first = i;
+  segment_origins_.clear();
+  for (const HintGate::Run& r : runs_) {
+    if (!gathered_.empty() && gathered_.size() + (r.end - r.begin) > kPiece) flush();
+    std::size_t from = r.begin;
+    while (const void* nl = std::memchr(buf.data() + from, '\n', r.end - from)) {
+      const auto at = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data());
+      append(from, at > from && buf[at - 1] == '\r' ? at - 1 : at);
+      from = at + 1;
     }
-    gathered_starts_.push_back(gathered_.size());
-    gathered_.append(buf.substr(runs_[i].begin, runs_[i].end - runs_[i].begin));
+    append(from, r.end);
     gathered_ += gate.separator();
   }
   flush();

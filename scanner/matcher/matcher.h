@@ -85,11 +85,13 @@ class Matcher {
   std::vector<RawHit> hits_;
   std::vector<Match> candidates_;
   std::vector<decode::HintHit> hint_hits_;
-  // The hint pass's reusable buffers: the gate's runs, the runs copied end to end with a
-  // separator after each, and where each run starts in that copy.
+  // The hint pass's reusable buffers: the gate's runs, the runs copied end to end with their
+  // line breaks left out and a separator after each, and the copy's segments: segment k
+  // starts at gathered_starts_[k] in the copy and at segment_origins_[k] in the buffer.
   std::vector<HintGate::Run> runs_;
   std::string gathered_;
   std::vector<std::uint64_t> gathered_starts_;
+  std::vector<std::uint64_t> segment_origins_;
   bool want_hints_ = true;
   friend int on_hs_match(unsigned int, unsigned long long, unsigned long long, unsigned int, void*);
 };

@@ -167,6 +167,33 @@ def test_every_encoding_in_pre_receive():
         check_every_file(json.loads(p.stdout), tok)
 
 
+def test_wrapped_base64_at_any_width_and_every_wrap_position():
+    """Base64 wrapped at 8 to 76 columns (LF and CRLF), with the token's prefix at each
+    position against the line ends, so that some wraps cut the encoded prefix itself: every
+    token is found, in dir and in git history (the hint search reads a run of lines without
+    their breaks)."""
+    with glp.TempDir() as d:
+        toks = {}
+        for width in (8, 20, 29, 30, 40, 64, 76):
+            for lead in range(0, 12):
+                eol = "\r\n" if lead % 2 else "\n"
+                tok = glp.pat()
+                enc = b64("x" * lead + "TOKEN=" + tok + "\n")
+                lines = [enc[i:i + width] for i in range(0, len(enc), width)]
+                name = f"w{width}-{lead}.txt"
+                glp.write(f"{d}/t/{name}", "-----BEGIN DATA-----" + eol + eol.join(lines) + eol + "-----END DATA-----" + eol)
+                toks[name] = tok
+        import hashlib
+        p = glp.run_json(["dir", f"{d}/t"], check_rc=1)
+        found = {f["path"].rsplit("/", 1)[-1]: f["secret_sha256"] for f in p.doc["findings"]}
+        missed = sorted(n for n, tok in toks.items() if found.get(n) != hashlib.sha256(tok.encode()).hexdigest())
+        assert not missed, missed
+        r = Repo(f"{d}/repo")
+        r.commit("wrapped", {name: open(f"{d}/t/{name}", "rb").read() for name in toks})
+        g = glp.run_json(["git", f"{d}/repo"], check_rc=1)
+        assert {f["path"] for f in g.doc["findings"]} == set(toks), sorted(set(toks) - {f["path"] for f in g.doc["findings"]})
+
+
 def test_stdin_and_large_files_stream_containers_and_utf16():
     with glp.TempDir() as d:
         tok = glp.pat()
@@ -319,6 +346,7 @@ if __name__ == "__main__":
         test_every_token_kind_in_base64_and_json_escapes,
         test_every_encoding_in_git_history_range_and_staged,
         test_every_encoding_in_pre_receive,
+        test_wrapped_base64_at_any_width_and_every_wrap_position,
         test_stdin_and_large_files_stream_containers_and_utf16,
         test_lfs_object_scanned_and_missing_object_listed,
         test_percent_encoded_session_cookie,
